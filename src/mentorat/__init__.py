@@ -1,0 +1,1 @@
+"""mentorat: mentors for children in ASE care."""

@@ -1,0 +1,1 @@
+"""Principals, roles, bearer tokens and the scope each role implies."""

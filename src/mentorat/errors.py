@@ -1,0 +1,73 @@
+"""Domain errors, each carrying its HTTP status, rendered as RFC 9457 problem details."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class MentoratError(Exception):
+    """Base of every error a caller can cause. Subclasses set status, slug and title."""
+
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+class NotAuthenticated(MentoratError):
+    status = 401
+    slug = "not-authenticated"
+    title = "Authentication required"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["WWW-Authenticate"] = 'Bearer realm="mentorat"'
+
+
+class Forbidden(MentoratError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed for your role"
+
+
+class NotFound(MentoratError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(MentoratError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict with the current state"
+
+
+class PreconditionFailed(MentoratError):
+    status = 412
+    slug = "precondition-failed"
+    title = "The record changed since you read it"
+
+
+class PayloadTooLarge(MentoratError):
+    status = 413
+    slug = "payload-too-large"
+    title = "Request body too large"
+
+
+class InvalidInput(MentoratError):
+    """Input that passes the schema but breaks a rule, or a malformed parameter."""
+
+    status = 422
+    slug = "validation-error"
+    title = "Invalid input"
+
+    def __init__(self, detail: str, *, field: str | tuple[str | int, ...]) -> None:
+        location = (field,) if isinstance(field, str) else field
+        super().__init__(
+            detail, errors=[{"loc": list(location), "msg": detail, "type": "value_error"}]
+        )

@@ -1,0 +1,137 @@
+"""Database access: engine and sessions, the embedded PostgreSQL, and migrations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from mentorat.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "mentorat"
+
+
+def async_url(url: str | URL) -> URL:
+    """Any PostgreSQL URL, turned into one for SQLAlchemy's asyncpg dialect."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+def sync_url(url: str | URL) -> URL:
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.set(drivername="postgresql")
+
+
+def start_embedded_server(data_dir: Path) -> URL:
+    """Start (or join) the embedded PostgreSQL in data_dir; return the URL of our database.
+
+    pgserver shares one server between the processes that use the same folder, so `serve`
+    and `tokens create` run side by side on the same data.
+    """
+    import pgserver  # imported here: only needed without a configured server
+
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
+    return make_url(server.get_uri(EMBEDDED_DATABASE))
+
+
+def resolve_database_url(settings: Settings) -> URL:
+    if settings.database_url is not None:
+        return async_url(settings.database_url.get_secret_value())
+    return async_url(start_embedded_server(settings.data_dir))
+
+
+def migrations_dir(settings: Settings | None = None) -> Path:
+    if settings is not None and settings.migrations_dir is not None:
+        return settings.migrations_dir
+    return Path(__file__).resolve().parents[3] / "migrations"
+
+
+def alembic_config(url: URL, settings: Settings | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir(settings)))
+    config.set_main_option("sqlalchemy.url", async_url(url).render_as_string(False))
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def upgrade(url: URL, revision: str = "head", settings: Settings | None = None) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url, settings), revision)
+
+
+def downgrade(url: URL, revision: str = "base", settings: Settings | None = None) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url, settings), revision)
+
+
+def head_revision(settings: Settings | None = None) -> str | None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(migrations_dir(settings)))
+    return script.get_current_head()
+
+
+@dataclass
+class Database:
+    """The engine and the session factory the app uses; built in the lifespan or by tests."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def from_url(cls, url: URL, settings: Settings) -> Database:
+        connect_args: dict[str, Any] = {}
+        if settings.db_statement_timeout_ms:
+            connect_args["server_settings"] = {
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "application_name": "mentorat",
+            }
+        engine = create_async_engine(
+            async_url(url),
+            pool_size=settings.db_pool_size,
+            pool_pre_ping=True,
+            connect_args=connect_args,
+        )
+        return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
+
+    @classmethod
+    def on_connection(cls, connection: AsyncConnection) -> Database:
+        """Sessions that commit to savepoints inside an outer transaction (tests)."""
+        sessionmaker = async_sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        return cls(connection.engine, sessionmaker)
+
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session:
+            yield session
+
+    async def current_revision(self) -> str | None:
+        async with self.engine.connect() as connection:
+            exists = await connection.scalar(text("SELECT to_regclass('alembic_version')"))
+            if exists is None:
+                return None
+            return await connection.scalar(text("SELECT version_num FROM alembic_version"))

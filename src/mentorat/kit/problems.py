@@ -1,0 +1,159 @@
+"""Every error leaves the service as RFC 9457 application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mentorat.errors import MentoratError
+from mentorat.kit.logging import request_id_var
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:mentorat:problem:"
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[ValidationIssue] | None = None
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + slug,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "instance": request.url.path,
+    }
+    request_id = request_id_var.get()
+    if request_id:
+        body["request_id"] = request_id
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _validation_issues(errors: list[Any]) -> list[dict[str, Any]]:
+    issues = []
+    for error in errors:
+        location = [
+            part for part in error.get("loc", ()) if part != "body" or len(error["loc"]) == 1
+        ]
+        issues.append(
+            {"loc": location, "msg": str(error.get("msg", "")), "type": error.get("type", "")}
+        )
+    return issues
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MentoratError)
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.slug,
+        title=exc.title,
+        detail=exc.detail,
+        headers=exc.headers or None,
+        **exc.extra,
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    issues = _validation_issues(list(exc.errors()))
+    fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in issues})
+    return problem_response(
+        request,
+        status=422,
+        slug="validation-error",
+        title="Invalid input",
+        detail="Invalid field(s): " + ", ".join(fields) if fields else "Invalid input",
+        errors=issues,
+    )
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slugs = {
+        404: "not-found",
+        405: "method-not-allowed",
+        400: "bad-request",
+        413: "payload-too-large",
+    }
+    return problem_response(
+        request,
+        status=exc.status_code,
+        slug=slugs.get(exc.status_code, "http-error"),
+        title=str(exc.detail) if exc.detail else "HTTP error",
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(
+        request,
+        status=500,
+        slug="internal-error",
+        title="Internal server error",
+        detail="An unexpected error occurred; it has been logged with this request id.",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(MentoratError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected_error)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries so openapi.json documents the problems an endpoint can return."""
+    descriptions = {
+        400: "Malformed request",
+        401: "Missing or invalid bearer token",
+        403: "Role not allowed",
+        404: "Not found, or outside your scope",
+        409: "Conflict with the current state",
+        412: "If-Match does not match the current ETag",
+        413: "Body too large",
+        422: "Invalid input",
+    }
+    return {
+        status: {
+            "model": Problem,
+            "description": descriptions.get(status, "Problem"),
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,56 @@
+"""Base classes shared by the API schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from sqlalchemy import inspect
+
+
+class Schema(BaseModel):
+    """Request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(from_attributes=True, extra="forbid", str_strip_whitespace=True)
+
+
+class ReadSchema(BaseModel):
+    """Responses, built from ORM rows or dicts holding more than they show."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UpdateSchema(Schema):
+    """PATCH bodies: every field optional, applied with model_dump(exclude_unset=True).
+
+    An explicit null clears a field only where `nullable_fields` allows it.
+    """
+
+    nullable_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Self:
+        nulled = sorted(
+            name
+            for name in self.model_fields_set
+            if getattr(self, name) is None and name not in self.nullable_fields
+        )
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null")
+        return self
+
+
+def column_values(row: object) -> dict[str, Any]:
+    """The mapped column values of an ORM object, as a plain dict."""
+    mapper = inspect(row).mapper
+    return {attribute.key: getattr(row, attribute.key) for attribute in mapper.column_attrs}
+
+
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(max_length=2000)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 .()-]{6,20}$")]
+DepartementCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^(0[1-9]|1[0-9]|2[AB1-9]|[3-8][0-9]|9[0-5]|97[1-6]|[0-9]{2}M)$"),
+]

@@ -1,0 +1,22 @@
+"""All tables on one Base, so relations can cross domains and Alembic sees everything."""
+
+from mentorat.models.association import Association, association_departement
+from mentorat.models.audit import AuditEvent
+from mentorat.models.auth import ROLES, ApiToken, Principal
+from mentorat.models.base import Base
+from mentorat.models.child import Child
+from mentorat.models.departement import Departement
+from mentorat.models.mentor import Mentor
+
+__all__ = [
+    "ROLES",
+    "ApiToken",
+    "Association",
+    "AuditEvent",
+    "Base",
+    "Child",
+    "Departement",
+    "Mentor",
+    "Principal",
+    "association_departement",
+]

@@ -1,0 +1,147 @@
+"""API shapes shared by children and mentors: location, goals, languages, weekly availability."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from mentorat.vocabulary import (
+    AVAILABILITY_BYTES,
+    GOAL_BIT,
+    GOAL_CODES,
+    LANGUAGE_BIT,
+    LANGUAGES,
+    SLOTS_PER_DAY,
+    SLOTS_PER_WEEK,
+)
+
+GoalCode = Literal[GOAL_CODES]  # type: ignore[valid-type]
+LanguageCode = Literal[LANGUAGES]  # type: ignore[valid-type]
+
+
+class Weekday(StrEnum):
+    monday = "monday"
+    tuesday = "tuesday"
+    wednesday = "wednesday"
+    thursday = "thursday"
+    friday = "friday"
+    saturday = "saturday"
+    sunday = "sunday"
+
+
+WEEKDAYS = list(Weekday)
+
+HalfHour = Annotated[
+    str,
+    StringConstraints(pattern=r"^(([01][0-9]|2[0-3]):(00|30)|24:00)$"),
+    Field(description="HH:MM on a half hour, 00:00 to 24:00", examples=["18:30"]),
+]
+
+
+def _sorted_unique(order: dict[str, int]) -> AfterValidator:
+    return AfterValidator(lambda codes: sorted(set(codes), key=order.__getitem__))
+
+
+Goals = Annotated[list[GoalCode], Field(max_length=len(GOAL_CODES) * 2), _sorted_unique(GOAL_BIT)]
+Languages = Annotated[
+    list[LanguageCode], Field(max_length=len(LANGUAGES) * 2), _sorted_unique(LANGUAGE_BIT)
+]
+
+
+class WeeklySlot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: Weekday
+    start: HalfHour
+    end: HalfHour
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> WeeklySlot:
+        if _slot_index(self.end) <= _slot_index(self.start):
+            raise ValueError("end must be after start")
+        return self
+
+
+Availability = Annotated[list[WeeklySlot], Field(max_length=7 * SLOTS_PER_DAY)]
+
+
+def _slot_index(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 2 + (1 if minutes == "30" else 0)
+
+
+def _hhmm(slot: int) -> str:
+    return f"{slot // 2:02d}:{'30' if slot % 2 else '00'}"
+
+
+def availability_to_bytes(slots: list[WeeklySlot]) -> bytes:
+    bits = np.zeros(SLOTS_PER_WEEK, dtype=np.uint8)
+    for slot in slots:
+        offset = WEEKDAYS.index(slot.day) * SLOTS_PER_DAY
+        bits[offset + _slot_index(slot.start) : offset + _slot_index(slot.end)] = 1
+    packed = np.packbits(bits).tobytes()
+    assert len(packed) == AVAILABILITY_BYTES
+    return packed
+
+
+def availability_from_bytes(packed: bytes) -> list[WeeklySlot]:
+    """Merged, ordered intervals; an interval never crosses midnight."""
+    bits = np.unpackbits(np.frombuffer(packed, dtype=np.uint8)).reshape(7, SLOTS_PER_DAY)
+    slots: list[WeeklySlot] = []
+    for day_index, day_bits in enumerate(bits):
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], day_bits, [0])).astype(np.int8)))
+        for start, end in zip(edges[::2], edges[1::2], strict=True):
+            slots.append(
+                WeeklySlot(day=WEEKDAYS[day_index], start=_hhmm(int(start)), end=_hhmm(int(end)))
+            )
+    return slots
+
+
+def availability_hours(packed: bytes) -> float:
+    return int(np.unpackbits(np.frombuffer(packed, dtype=np.uint8)).sum()) / 2
+
+
+Postcode = Annotated[str, StringConstraints(pattern=r"^[0-9][0-9AB][0-9]{3}$")]
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, from_attributes=True)
+
+    commune: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    postcode: Postcode
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+
+
+PROFILE_FIELDS = ("location", "goals", "languages", "availability", "remote_ok")
+
+
+def profile_to_columns(values: dict[str, object]) -> dict[str, object]:
+    """API profile fields (as dumped by model_dump) to model columns; others pass through."""
+    columns = dict(values)
+    location = columns.pop("location", None)
+    if isinstance(location, dict):
+        columns.update(location)
+    availability = columns.get("availability")
+    if isinstance(availability, list):
+        columns["availability"] = availability_to_bytes(
+            [WeeklySlot.model_validate(slot) for slot in availability]
+        )
+    return columns
+
+
+def profile_from_row(row: object) -> dict[str, object]:
+    return {
+        "location": Location.model_validate(row),
+        "availability": availability_from_bytes(row.availability),  # type: ignore[attr-defined]
+    }
