@@ -1,0 +1,69 @@
+"""create_app(): routers, error handlers, middleware and the database lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mentorat import health, vocabulary_router
+from mentorat.associations.router import router as associations_router
+from mentorat.audit.router import router as audit_router
+from mentorat.children.router import router as children_router
+from mentorat.departements.router import router as departements_router
+from mentorat.kit.db import Database, resolve_database_url
+from mentorat.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from mentorat.kit.problems import install_problem_handlers
+from mentorat.mentors.router import router as mentors_router
+from mentorat.settings import Settings, get_settings
+from mentorat.tokens.router import router as tokens_router
+
+API_DESCRIPTION = """
+Matches children in the care of the Aide Sociale à l'Enfance with volunteer mentors, and
+follows each mentorship over time. Every endpoint under `/v1` needs `Authorization: Bearer
+<token>`; a record outside your scope answers 404. Errors are `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """The ASGI app. Tests pass their own `database`; otherwise the lifespan builds it."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if database is not None:
+            app.state.database = database
+            yield
+            return
+        own = Database.from_url(resolve_database_url(settings), settings)
+        app.state.database = own
+        try:
+            yield
+        finally:
+            await own.engine.dispose()
+
+    app = FastAPI(
+        title="mentorat",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.database = database
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    for router in (
+        departements_router,
+        associations_router,
+        children_router,
+        mentors_router,
+        tokens_router,
+        audit_router,
+        vocabulary_router.router,
+    ):
+        app.include_router(router)
+    return app

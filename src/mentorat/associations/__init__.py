@@ -1,0 +1,1 @@
+"""Associations that run the volunteer mentors, and the départements they serve."""

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from mentorat.auth.principal import Principal, Role
+from mentorat.errors import NotFound
+from mentorat.models import Association, Mentor, association_departement
+
+
+def serving(departement_code: str) -> Any:
+    """Associations serving a département, as a subquery of their ids."""
+    return select(association_departement.c.association_id).where(
+        association_departement.c.departement_code == departement_code
+    )
+
+
+def scoped(principal: Principal) -> Select[tuple[Association]]:
+    statement = select(Association).options(selectinload(Association.departements))
+    if principal.role is Role.admin:
+        return statement
+    if principal.in_departement_role:
+        assert principal.departement_code is not None
+        return statement.where(Association.id.in_(serving(principal.departement_code)))
+    if principal.role is Role.coordinator:
+        return statement.where(Association.id == principal.association_id)
+    return statement.where(
+        Association.id.in_(select(Mentor.association_id).where(Mentor.id == principal.mentor_id))
+    )
+
+
+async def get_scoped(
+    session: AsyncSession,
+    principal: Principal,
+    association_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> Association:
+    statement = scoped(principal).where(Association.id == association_id)
+    if for_update:
+        statement = statement.with_for_update(of=Association)
+    association = await session.scalar(statement)
+    if association is None:
+        raise NotFound("No such association.")
+    return association

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from mentorat.associations import repository, service
+from mentorat.associations.schemas import Association, AssociationCreate, AssociationUpdate
+from mentorat.auth.dependencies import Admin, AnyRole, AssociationEditor
+from mentorat.kit.etag import set_etag
+from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from mentorat.kit.problems import problems
+from mentorat.kit.schemas import DepartementCode, column_values
+from mentorat.kit.session import DbSession
+from mentorat.models import Association as AssociationRow
+
+router = APIRouter(
+    prefix="/v1/associations", tags=["associations"], responses=problems(401, 403, 422)
+)
+
+
+def to_schema(association: AssociationRow) -> Association:
+    return Association.model_validate(
+        {
+            **column_values(association),
+            "departements": [departement.code for departement in association.departements],
+        }
+    )
+
+
+@router.get("", response_model=Page[Association], summary="List associations in your scope")
+async def list_associations(
+    session: DbSession,
+    principal: AnyRole,
+    departement: Annotated[DepartementCode | None, Query()] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[Association]:
+    rows, next_cursor = await service.list_associations(
+        session, principal, departement=departement, limit=limit, cursor=cursor
+    )
+    return Page(items=[to_schema(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "", response_model=Association, status_code=status.HTTP_201_CREATED, responses=problems(409)
+)
+async def create_association(
+    session: DbSession, principal: Admin, body: AssociationCreate, response: Response
+) -> Association:
+    association = await service.create_association(session, principal, body)
+    set_etag(response, association.version)
+    response.headers["Location"] = f"/v1/associations/{association.id}"
+    return to_schema(association)
+
+
+@router.get("/{association_id}", response_model=Association, responses=problems(404))
+async def get_association(
+    session: DbSession, principal: AnyRole, association_id: uuid.UUID, response: Response
+) -> Association:
+    association = await repository.get_scoped(session, principal, association_id)
+    set_etag(response, association.version)
+    return to_schema(association)
+
+
+@router.patch("/{association_id}", response_model=Association, responses=problems(404, 409, 412))
+async def update_association(
+    session: DbSession,
+    principal: AssociationEditor,
+    association_id: uuid.UUID,
+    body: AssociationUpdate,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Association:
+    association = await service.update_association(
+        session, principal, association_id, body, if_match
+    )
+    set_etag(response, association.version)
+    return to_schema(association)
+
+
+@router.delete(
+    "/{association_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409)
+)
+async def delete_association(
+    session: DbSession, principal: Admin, association_id: uuid.UUID
+) -> Response:
+    await service.delete_association(session, principal, association_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

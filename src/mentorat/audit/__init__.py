@@ -1,0 +1,1 @@
+"""The append-only audit trail: who read or changed what, and when."""

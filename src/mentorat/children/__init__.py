@@ -1,0 +1,1 @@
+"""Children in ASE care: the minimum that matching and follow-up need."""

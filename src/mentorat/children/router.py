@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from mentorat.auth.dependencies import Admin, ChildReader, ChildWriter
+from mentorat.children import service
+from mentorat.children.schemas import Child, ChildCreate, ChildUpdate, CollegeEntryYear
+from mentorat.kit.etag import set_etag
+from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from mentorat.kit.problems import problems
+from mentorat.kit.schemas import DepartementCode, column_values
+from mentorat.kit.session import DbSession
+from mentorat.models import Child as ChildRow
+from mentorat.profile import profile_from_row
+
+router = APIRouter(prefix="/v1/children", tags=["children"], responses=problems(401, 403, 422))
+
+IfMatch = Annotated[str | None, Header(description="ETag of the version you edit.")]
+
+
+def to_schema(child: ChildRow) -> Child:
+    return Child.model_validate({**column_values(child), **profile_from_row(child)})
+
+
+@router.get("", response_model=Page[Child], summary="List children in your scope")
+async def list_children(
+    session: DbSession,
+    principal: ChildReader,
+    departement: Annotated[DepartementCode | None, Query()] = None,
+    college_entry_year: Annotated[CollegeEntryYear | None, Query()] = None,
+    include_deleted: Annotated[bool, Query(description="Admins only.")] = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[Child]:
+    rows, next_cursor = await service.list_children(
+        session,
+        principal,
+        departement=departement,
+        college_entry_year=college_entry_year,
+        include_deleted=include_deleted,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[to_schema(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "", response_model=Child, status_code=status.HTTP_201_CREATED, responses=problems(404, 409)
+)
+async def create_child(
+    session: DbSession, principal: ChildWriter, body: ChildCreate, response: Response
+) -> Child:
+    child = await service.create_child(session, principal, body)
+    set_etag(response, child.version)
+    response.headers["Location"] = f"/v1/children/{child.id}"
+    return to_schema(child)
+
+
+@router.get("/{child_id}", response_model=Child, responses=problems(404))
+async def get_child(
+    session: DbSession, principal: ChildReader, child_id: uuid.UUID, response: Response
+) -> Child:
+    child = await service.get_child(session, principal, child_id)
+    set_etag(response, child.version)
+    return to_schema(child)
+
+
+@router.patch("/{child_id}", response_model=Child, responses=problems(404, 409, 412))
+async def update_child(
+    session: DbSession,
+    principal: ChildWriter,
+    child_id: uuid.UUID,
+    body: ChildUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Child:
+    child = await service.update_child(session, principal, child_id, body, if_match)
+    set_etag(response, child.version)
+    return to_schema(child)
+
+
+@router.delete(
+    "/{child_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409, 412)
+)
+async def delete_child(
+    session: DbSession,
+    principal: ChildWriter,
+    child_id: uuid.UUID,
+    if_match: IfMatch = None,
+) -> Response:
+    """Soft delete: the child leaves lists and matching; history stays consistent."""
+    await service.delete_child(session, principal, child_id, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/{child_id}/purge", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409)
+)
+async def purge_child(session: DbSession, principal: Admin, child_id: uuid.UUID) -> Response:
+    """Hard delete of every stored datum of the child (administrators only)."""
+    await service.purge_child(session, principal, child_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorat.audit.service import record
+from mentorat.auth.principal import Principal
+from mentorat.children import repository
+from mentorat.children.schemas import ChildCreate, ChildUpdate
+from mentorat.errors import InvalidInput, NotFound
+from mentorat.kit.etag import check_if_match
+from mentorat.kit.pagination import paginate
+from mentorat.kit.repository import flush
+from mentorat.models import Child, Departement
+from mentorat.profile import profile_to_columns
+
+ENTITY = "child"
+
+
+async def list_children(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    departement: str | None,
+    college_entry_year: int | None,
+    include_deleted: bool,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Child], str | None]:
+    statement = repository.scoped(principal, include_deleted=include_deleted)
+    if departement is not None:
+        statement = statement.where(Child.departement_code == departement)
+    if college_entry_year is not None:
+        statement = statement.where(Child.college_entry_year == college_entry_year)
+    children, next_cursor = await paginate(
+        session, statement, [Child.created_at, Child.id], limit=limit, cursor=cursor
+    )
+    for departement_code in sorted({child.departement_code for child in children}):
+        await record(
+            session,
+            principal,
+            "read",
+            ENTITY,
+            [child.id for child in children if child.departement_code == departement_code],
+            departement_code=departement_code,
+            details={"via": "list"},
+        )
+    return children, next_cursor
+
+
+async def get_child(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> Child:
+    child = await repository.get_scoped(session, principal, child_id)
+    await record(
+        session, principal, "read", ENTITY, [child.id], departement_code=child.departement_code
+    )
+    return child
+
+
+async def create_child(session: AsyncSession, principal: Principal, data: ChildCreate) -> Child:
+    departement_code = data.departement_code or principal.departement_code
+    if departement_code is None:
+        raise InvalidInput("departement_code is required.", field=("body", "departement_code"))
+    if not principal.is_admin and departement_code != principal.departement_code:
+        raise NotFound(f"No département {departement_code} in your scope.")
+    if await session.get(Departement, departement_code) is None:
+        raise InvalidInput(
+            f"Unknown département {departement_code}.", field=("body", "departement_code")
+        )
+    values = profile_to_columns(data.model_dump(exclude={"departement_code"}))
+    child = Child(departement_code=departement_code, **values)
+    session.add(child)
+    await flush(
+        session, conflict=f"The reference {data.reference!r} is already used in {departement_code}."
+    )
+    await record(
+        session, principal, "create", ENTITY, [child.id], departement_code=departement_code
+    )
+    return child
+
+
+async def update_child(
+    session: AsyncSession,
+    principal: Principal,
+    child_id: uuid.UUID,
+    data: ChildUpdate,
+    if_match: str | None,
+) -> Child:
+    child = await repository.get_scoped(session, principal, child_id, for_update=True)
+    check_if_match(if_match, child.version)
+    changes = data.model_dump(exclude_unset=True)
+    if not changes:
+        raise InvalidInput("Nothing to update.", field=("body",))
+    for field, value in profile_to_columns(changes).items():
+        setattr(child, field, value)
+    await flush(session, conflict="That reference is already used in this département.")
+    await record(
+        session,
+        principal,
+        "update",
+        ENTITY,
+        [child.id],
+        departement_code=child.departement_code,
+        details={"fields": sorted(changes)},
+    )
+    return child
+
+
+async def delete_child(
+    session: AsyncSession, principal: Principal, child_id: uuid.UUID, if_match: str | None
+) -> None:
+    """Soft delete: the record leaves every list and matching, its history stays whole."""
+    child = await repository.get_scoped(session, principal, child_id, for_update=True)
+    check_if_match(if_match, child.version)
+    child.deleted_at = datetime.now(UTC)
+    await flush(session)
+    await record(
+        session, principal, "delete", ENTITY, [child.id], departement_code=child.departement_code
+    )
+
+
+async def purge_child(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> None:
+    """Hard delete, e.g. on a data-protection request (admins); the audit trail stays."""
+    child = await repository.get_scoped(
+        session, principal, child_id, for_update=True, include_deleted=True
+    )
+    departement_code = child.departement_code
+    await session.delete(child)
+    await flush(session)
+    await record(session, principal, "purge", ENTITY, [child_id], departement_code=departement_code)

@@ -1,0 +1,1 @@
+"""The authorities that run the ASE: départements and métropoles."""

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from mentorat.auth.dependencies import Admin, AnyRole
+from mentorat.departements import service
+from mentorat.departements.schemas import Departement, DepartementCreate, DepartementUpdate
+from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from mentorat.kit.problems import problems
+from mentorat.kit.schemas import DepartementCode
+from mentorat.kit.session import DbSession
+
+router = APIRouter(prefix="/v1/departements", tags=["départements"], responses=problems(401, 422))
+
+CodePath = Annotated[DepartementCode, Path(description="Code such as 53, 2A, 974 or 69M.")]
+
+
+@router.get("", response_model=Page[Departement], summary="List départements")
+async def list_departements(
+    session: DbSession, principal: AnyRole, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[Departement]:
+    rows, next_cursor = await service.list_departements(session, limit=limit, cursor=cursor)
+    return Page(items=[Departement.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get("/{code}", response_model=Departement, responses=problems(404))
+async def get_departement(session: DbSession, principal: AnyRole, code: CodePath) -> Departement:
+    return Departement.model_validate(await service.get_departement(session, code))
+
+
+@router.post(
+    "",
+    response_model=Departement,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(403, 409),
+)
+async def create_departement(
+    session: DbSession, principal: Admin, body: DepartementCreate, response: Response
+) -> Departement:
+    departement = await service.create_departement(session, principal, body)
+    response.headers["Location"] = f"/v1/departements/{departement.code}"
+    return Departement.model_validate(departement)
+
+
+@router.patch("/{code}", response_model=Departement, responses=problems(403, 404))
+async def update_departement(
+    session: DbSession, principal: Admin, code: CodePath, body: DepartementUpdate
+) -> Departement:
+    return Departement.model_validate(
+        await service.update_departement(session, principal, code, body)
+    )
+
+
+@router.delete("/{code}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404, 409))
+async def delete_departement(session: DbSession, principal: Admin, code: CodePath) -> Response:
+    await service.delete_departement(session, principal, code)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,1 @@
+"""Volunteer mentors, members of an association."""

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorat.associations.repository import serving
+from mentorat.auth.principal import Principal, Role
+from mentorat.errors import NotFound
+from mentorat.models import Mentor
+
+
+def scoped(principal: Principal, *, include_deleted: bool = False) -> Select[tuple[Mentor]]:
+    """Mentors visible to the principal: a département sees those of associations serving it."""
+    statement = select(Mentor)
+    if not (include_deleted and principal.role is Role.admin):
+        statement = statement.where(Mentor.deleted_at.is_(None))
+    if principal.role is Role.admin:
+        return statement
+    if principal.in_departement_role:
+        assert principal.departement_code is not None
+        return statement.where(Mentor.association_id.in_(serving(principal.departement_code)))
+    if principal.role is Role.coordinator:
+        return statement.where(Mentor.association_id == principal.association_id)
+    return statement.where(Mentor.id == principal.mentor_id)
+
+
+async def get_scoped(
+    session: AsyncSession,
+    principal: Principal,
+    mentor_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    include_deleted: bool = False,
+) -> Mentor:
+    statement = scoped(principal, include_deleted=include_deleted).where(Mentor.id == mentor_id)
+    if for_update:
+        statement = statement.with_for_update()
+    mentor = await session.scalar(statement)
+    if mentor is None:
+        raise NotFound("No such mentor.")
+    return mentor

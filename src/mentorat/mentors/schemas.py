@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from mentorat.kit.schemas import Email, NonEmptyStr, Phone, ReadSchema, Schema, UpdateSchema
+from mentorat.models.mentor import MAX_CAPACITY, MAX_TRAVEL_RADIUS_KM
+from mentorat.profile import Availability, Goals, Languages, Location, WeeklySlot
+from mentorat.vocabulary import GENDERS
+
+Gender = Literal[GENDERS]  # type: ignore[valid-type]
+Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY, description="Simultaneous mentees.")]
+TravelRadius = Annotated[float, Field(gt=0, le=MAX_TRAVEL_RADIUS_KM)]
+
+
+class HonorabilityCheck(Schema):
+    """Contrôle d'honorabilité: without a valid one, a mentor is never matched."""
+
+    checked_on: date
+    valid_until: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.valid_until < self.checked_on:
+            raise ValueError("valid_until must not be before checked_on")
+        return self
+
+
+class MentorCreate(Schema):
+    association_id: uuid.UUID | None = Field(
+        default=None, description="Defaults to the coordinator's association."
+    )
+    first_name: NonEmptyStr
+    last_name: NonEmptyStr
+    email: Email | None = None
+    phone: Phone | None = None
+    location: Location
+    travel_radius_km: TravelRadius = 15
+    goals: Goals = Field(default_factory=list, description="What the mentor can help with.")
+    availability: Availability = Field(default_factory=list)
+    capacity: Capacity = 1
+    gender: Gender | None = None
+    languages: Languages = Field(default_factory=list, description="Languages spoken.")
+    remote_ok: bool = False
+    honorability_check: HonorabilityCheck | None = None
+    training_completed_on: date | None = None
+    active: bool = True
+
+
+class MentorUpdate(UpdateSchema):
+    nullable_fields = frozenset(
+        {"email", "phone", "gender", "honorability_check", "training_completed_on"}
+    )
+
+    first_name: NonEmptyStr | None = None
+    last_name: NonEmptyStr | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    location: Location | None = None
+    travel_radius_km: TravelRadius | None = None
+    goals: Goals | None = None
+    availability: Availability | None = None
+    capacity: Capacity | None = None
+    gender: Gender | None = None
+    languages: Languages | None = None
+    remote_ok: bool | None = None
+    honorability_check: HonorabilityCheck | None = None
+    training_completed_on: date | None = None
+    active: bool | None = None
+
+
+class Mentor(ReadSchema):
+    id: uuid.UUID
+    association_id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    location: Location
+    travel_radius_km: float
+    goals: list[str]
+    availability: list[WeeklySlot]
+    capacity: int
+    gender: str | None
+    languages: list[str]
+    remote_ok: bool
+    honorability_check: HonorabilityCheck | None
+    training_completed_on: date | None
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from mentorat.auth.dependencies import Admin
+from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from mentorat.kit.problems import problems
+from mentorat.kit.session import DbSession
+from mentorat.tokens import service
+from mentorat.tokens.schemas import TokenCreate, TokenCreated, TokenInfo
+
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=problems(401, 403, 422))
+
+
+@router.post("", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
+async def create_token(session: DbSession, principal: Admin, body: TokenCreate) -> TokenCreated:
+    """A new principal and its token. The token is shown in this answer only."""
+    secret, token, holder = await service.create_token(session, principal, body)
+    return TokenCreated(**service.token_info(token, holder).model_dump(), token=secret)
+
+
+@router.get("", response_model=Page[TokenInfo])
+async def list_tokens(
+    session: DbSession, principal: Admin, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[TokenInfo]:
+    items, next_cursor = await service.list_tokens(session, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
+async def revoke_token(session: DbSession, principal: Admin, token_id: uuid.UUID) -> Response:
+    await service.revoke_token(session, principal, token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Self
+
+from pydantic import AwareDatetime, model_validator
+
+from mentorat.auth.principal import Role
+from mentorat.kit.schemas import DepartementCode, NonEmptyStr, ReadSchema, Schema
+
+
+class TokenCreate(Schema):
+    name: NonEmptyStr
+    role: Role
+    departement_code: DepartementCode | None = None
+    association_id: uuid.UUID | None = None
+    mentor_id: uuid.UUID | None = None
+    expires_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _scope_matches_role(self) -> Self:
+        needed = {
+            Role.admin: set(),
+            Role.departement_manager: {"departement_code"},
+            Role.educator: {"departement_code"},
+            Role.coordinator: {"association_id"},
+            Role.mentor: {"mentor_id"},
+        }[self.role]
+        given = {
+            field
+            for field in ("departement_code", "association_id", "mentor_id")
+            if getattr(self, field) is not None
+        }
+        if given != needed:
+            wanted = ", ".join(sorted(needed)) or "no scope"
+            raise ValueError(f"the role {self.role.value} takes {wanted}")
+        return self
+
+
+class TokenInfo(ReadSchema):
+    id: uuid.UUID
+    prefix: str
+    principal_id: uuid.UUID
+    name: str
+    role: Role
+    departement_code: str | None
+    association_id: uuid.UUID | None
+    mentor_id: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenInfo):
+    token: str
