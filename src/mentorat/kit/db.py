@@ -70,7 +70,9 @@ def alembic_config(url: URL, settings: Settings | None = None) -> Any:
 
     config = Config()
     config.set_main_option("script_location", str(migrations_dir(settings)))
-    config.set_main_option("sqlalchemy.url", async_url(url).render_as_string(False))
+    # ConfigParser interpolates %, which URL-quoted socket paths contain.
+    rendered = async_url(url).render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
     config.attributes["configure_logging"] = False
     return config
 

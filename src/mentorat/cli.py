@@ -1,0 +1,194 @@
+"""The `mentorat` command: serve, migrate, demo data, tokens, matching runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, TypeVar
+from uuid import UUID
+
+import typer
+from pydantic import SecretStr, ValidationError
+from sqlalchemy import select
+from sqlalchemy.engine import URL
+
+from mentorat.auth.principal import Role
+from mentorat.kit.db import Database, resolve_database_url, upgrade
+from mentorat.kit.logging import configure_logging
+from mentorat.settings import Settings, get_settings
+
+app = typer.Typer(help="mentorat: mentors for children in ASE care.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+
+T = TypeVar("T")
+
+
+def _prepared_settings() -> tuple[Settings, URL]:
+    """Settings with a concrete database URL (starting the embedded server if needed), migrated."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    url = resolve_database_url(settings)
+    upgrade(url, settings=settings)
+    resolved = settings.model_copy(
+        update={"database_url": SecretStr(url.render_as_string(hide_password=False))}
+    )
+    return resolved, url
+
+
+def _run_in_session(settings: Settings, url: URL, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def main() -> T:
+        database = Database.from_url(url, settings)
+        try:
+            return await work(database)
+        finally:
+            await database.engine.dispose()
+
+    return asyncio.run(main())
+
+
+async def _create_token(
+    database: Database,
+    *,
+    role: Role,
+    name: str,
+    departement: str | None = None,
+    association: UUID | None = None,
+    mentor: UUID | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    from mentorat.tokens.schemas import TokenCreate
+    from mentorat.tokens.service import create_token
+
+    data = TokenCreate(
+        name=name,
+        role=role,
+        departement_code=departement,
+        association_id=association,
+        mentor_id=mentor,
+        expires_at=expires_at,
+    )
+    async with database.sessionmaker() as session:
+        secret, _, _ = await create_token(session, None, data)
+        await session.commit()
+    return secret
+
+
+async def _load_demo(database: Database, seed: int) -> dict[str, str]:
+    """Load the demo set (once) and return fresh tokens for its cast."""
+    from mentorat.demo import DEMO_DEPARTEMENT, DEMO_MARKER_ASSOCIATION, load_demo
+    from mentorat.models import Association
+
+    async with database.sessionmaker() as session:
+        loaded = await load_demo(session, seed=seed)
+        await session.commit()
+        association_id = await session.scalar(
+            select(Association.id).where(Association.name == DEMO_MARKER_ASSOCIATION)
+        )
+    typer.echo("Demo data loaded." if loaded else "Demo data already present.", err=True)
+    return {
+        "admin": await _create_token(database, role=Role.admin, name="Démo administrateur"),
+        "departement_manager (53)": await _create_token(
+            database,
+            role=Role.departement_manager,
+            name="Démo responsable ASE 53",
+            departement=DEMO_DEPARTEMENT,
+        ),
+        "educator (53)": await _create_token(
+            database, role=Role.educator, name="Démo éducatrice 53", departement=DEMO_DEPARTEMENT
+        ),
+        "coordinator (Les Ombres)": await _create_token(
+            database, role=Role.coordinator, name="Démo coordinatrice", association=association_id
+        ),
+    }
+
+
+def _print_tokens(tokens: dict[str, str], host: str, port: int) -> None:
+    typer.echo("\nDemo tokens (shown once):", err=True)
+    for label, token in tokens.items():
+        typer.echo(f"  {label:28} {token}", err=True)
+    educator = tokens["educator (53)"]
+    typer.echo(
+        f'\nTry: curl -H "Authorization: Bearer {educator}" http://{host}:{port}/v1/children\n',
+        err=True,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the Mayenne demo data set.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 53,
+) -> None:
+    """Migrate the database, then serve the API (embedded PostgreSQL without a URL)."""
+    import uvicorn
+
+    from mentorat.app import create_app
+
+    settings, url = _prepared_settings()
+    if demo:
+        tokens = _run_in_session(settings, url, lambda database: _load_demo(database, seed))
+        _print_tokens(tokens, host, port)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the latest revision."""
+    _prepared_settings()
+    typer.echo("Database migrated.", err=True)
+
+
+@app.command()
+def demo(seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 53) -> None:
+    """Load the Mayenne (53) demo data set and print tokens to try it."""
+    settings, url = _prepared_settings()
+    tokens = _run_in_session(settings, url, lambda database: _load_demo(database, seed))
+    _print_tokens(tokens, "127.0.0.1", 8000)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    role: Annotated[Role, typer.Option(help="Role of the token's holder.")],
+    name: Annotated[str, typer.Option(help="Who holds the token.")],
+    departement: Annotated[
+        str | None, typer.Option(help="Département code (manager, educator).")
+    ] = None,
+    association: Annotated[UUID | None, typer.Option(help="Association id (coordinator).")] = None,
+    mentor: Annotated[UUID | None, typer.Option(help="Mentor id (mentor).")] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, help="Expire after this many days.")
+    ] = None,
+) -> None:
+    """Create a principal and its token; the token alone is printed on the last line."""
+    from mentorat.errors import MentoratError
+
+    settings, url = _prepared_settings()
+    expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    try:
+        token = _run_in_session(
+            settings,
+            url,
+            lambda database: _create_token(
+                database,
+                role=role,
+                name=name,
+                departement=departement,
+                association=association,
+                mentor=mentor,
+                expires_at=expires_at,
+            ),
+        )
+    except ValidationError as error:
+        raise typer.BadParameter(error.errors()[0]["msg"]) from None
+    except MentoratError as error:
+        typer.echo(f"Error: {error.detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Token for {name} ({role.value}); it will not be shown again:", err=True)
+    typer.echo(token)
+
+
+if __name__ == "__main__":
+    app()
