@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
@@ -110,9 +111,15 @@ async def session(database: Database) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    """One app for the run: FastAPI prepares each route on its first request, which is slow."""
+    return create_app(settings)
+
+
 @pytest.fixture
-async def client(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, database)
+async def client(app: FastAPI, database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    app.state.database = database  # this test's rolled-back transaction
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

@@ -5,13 +5,15 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.principal import Role
-from mentorat.models import Association, Child, Departement, Mentor
+from mentorat.auth.tokens import display_prefix, hash_token, new_token
+from mentorat.models import ApiToken, Association, Child, Departement, Mentor, Offer
+from mentorat.models import Principal as PrincipalRow
 from mentorat.profile import WeeklySlot, availability_to_bytes
 from mentorat.tokens.schemas import TokenCreate
 from mentorat.tokens.service import create_token
@@ -40,8 +42,13 @@ async def create_association(
 
 
 async def create_child(
-    session: AsyncSession, *, departement: str = "53", **overrides: Any
+    session: AsyncSession,
+    *,
+    departement: str = "53",
+    offer: str | None = "accepted",
+    **overrides: Any,
 ) -> Child:
+    """A child; by default with an accepted offer, so eligible for matching."""
     number = next(_sequence)
     values: dict[str, Any] = {
         "departement_code": departement,
@@ -63,7 +70,25 @@ async def create_child(
     child = Child(**values)
     session.add(child)
     await session.flush()
+    if offer is not None:
+        await create_offer(session, child, answer=offer)
     return child
+
+
+async def create_offer(session: AsyncSession, child: Child, *, answer: str = "accepted") -> Offer:
+    offer = Offer(
+        child_id=child.id,
+        departement_code=child.departement_code,
+        offered_on=date(2026, 9, 1),
+        offered_by_name="Factory",
+        child_answer=answer,
+        guardian_answer=answer,
+        guardian_answer_source=None if answer == "pending" else "parental_authority",
+        decided_at=None if answer == "pending" else datetime.now(UTC),
+    )
+    session.add(offer)
+    await session.flush()
+    return offer
 
 
 async def create_mentor(
@@ -102,8 +127,71 @@ async def token_for(session: AsyncSession, role: Role, **scope: Any) -> str:
     return secret
 
 
+async def _bearers(
+    session: AsyncSession, **people: tuple[Role, dict[str, Any]]
+) -> dict[str, dict[str, str]]:
+    """Principals with one token each, in one flush (token_for's checks and audit row skipped)."""
+    headers = {}
+    for name, (role, scope) in people.items():
+        secret = new_token()
+        holder = PrincipalRow(name=f"{name} {next(_sequence)}", role=role.value, **scope)
+        session.add(
+            ApiToken(principal=holder, token_hash=hash_token(secret), prefix=display_prefix(secret))
+        )
+        headers[name] = bearer(secret)
+    await session.flush()
+    return headers
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def secret_of(headers: dict[str, str]) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
+
+
+LAVAL = {"commune": "Laval", "postcode": "53000", "latitude": 48.0707, "longitude": -0.7734}
+
+
+def child_body(**overrides: Any) -> dict[str, Any]:
+    """A valid POST /v1/children body."""
+    return {
+        "reference": f"NEW-{next(_sequence):05d}",
+        "first_name": "Inès",
+        "birth_date": "2014-09-02",
+        "school_level": "6e",
+        "college_entry_year": 2026,
+        "location": LAVAL,
+        "goals": ["confiance", "orientation"],
+        "availability": [{"day": "wednesday", "start": "14:00", "end": "16:00"}],
+        **overrides,
+    }
+
+
+def mentor_body(**overrides: Any) -> dict[str, Any]:
+    """A valid POST /v1/mentors body."""
+    return {
+        "first_name": "Claire",
+        "last_name": "Martin",
+        "email": f"claire{next(_sequence)}@example.org",
+        "location": LAVAL,
+        "goals": ["numerique", "orientation"],
+        "availability": [{"day": "saturday", "start": "10:00", "end": "12:00"}],
+        "honorability_check": {"checked_on": "2026-01-05", "valid_until": "2029-01-05"},
+        **overrides,
+    }
+
+
+ACTOR_NAMES = (
+    "admin",
+    "manager_53",
+    "educator_53",
+    "educator_75",
+    "coordinator_a",
+    "coordinator_b",
+    "mentor_a",
+)
 
 
 @dataclass
@@ -126,15 +214,7 @@ class Actors:
 
     @property
     def everyone(self) -> dict[str, dict[str, str]]:
-        return {
-            "admin": self.admin,
-            "manager_53": self.manager_53,
-            "educator_53": self.educator_53,
-            "educator_75": self.educator_75,
-            "coordinator_a": self.coordinator_a,
-            "coordinator_b": self.coordinator_b,
-            "mentor_a": self.mentor_a,
-        }
+        return {name: getattr(self, name) for name in ACTOR_NAMES}
 
 
 async def make_actors(session: AsyncSession) -> Actors:
@@ -158,20 +238,18 @@ async def make_actors(session: AsyncSession) -> Actors:
         latitude=48.86,
         longitude=2.37,
     )
+    headers = await _bearers(
+        session,
+        admin=(Role.admin, {}),
+        manager_53=(Role.departement_manager, {"departement_code": "53"}),
+        educator_53=(Role.educator, {"departement_code": "53"}),
+        educator_75=(Role.educator, {"departement_code": "75"}),
+        coordinator_a=(Role.coordinator, {"association_id": association_a.id}),
+        coordinator_b=(Role.coordinator, {"association_id": association_b.id}),
+        mentor_a=(Role.mentor, {"mentor_id": mentor_a1.id}),
+    )
     actors = Actors(
-        admin=bearer(await token_for(session, Role.admin)),
-        manager_53=bearer(
-            await token_for(session, Role.departement_manager, departement_code="53")
-        ),
-        educator_53=bearer(await token_for(session, Role.educator, departement_code="53")),
-        educator_75=bearer(await token_for(session, Role.educator, departement_code="75")),
-        coordinator_a=bearer(
-            await token_for(session, Role.coordinator, association_id=association_a.id)
-        ),
-        coordinator_b=bearer(
-            await token_for(session, Role.coordinator, association_id=association_b.id)
-        ),
-        mentor_a=bearer(await token_for(session, Role.mentor, mentor_id=mentor_a1.id)),
+        **headers,
         association_a=association_a,
         association_b=association_b,
         child_53=child_53,

@@ -15,7 +15,13 @@ from mentorat.departements.router import router as departements_router
 from mentorat.kit.db import Database, resolve_database_url
 from mentorat.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from mentorat.kit.problems import install_problem_handlers
+from mentorat.matching.router import children_router as matching_children_router
+from mentorat.matching.router import runs_router as matching_runs_router
+from mentorat.matching.service import recover_abandoned_runs
 from mentorat.mentors.router import router as mentors_router
+from mentorat.mentorships.router import router as mentorships_router
+from mentorat.offers.router import router as offers_router
+from mentorat.proposals.router import router as proposals_router
 from mentorat.settings import Settings, get_settings
 from mentorat.tokens.router import router as tokens_router
 
@@ -38,6 +44,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return
         own = Database.from_url(resolve_database_url(settings), settings)
         app.state.database = own
+        await recover_abandoned_runs(own)
         try:
             yield
         finally:
@@ -61,6 +68,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         associations_router,
         children_router,
         mentors_router,
+        matching_runs_router,
+        offers_router,
+        proposals_router,
+        mentorships_router,
+        matching_children_router,
         tokens_router,
         audit_router,
         vocabulary_router.router,

@@ -190,5 +190,108 @@ def tokens_create(
     typer.echo(token)
 
 
+MATCH_PHASES = ("loading", "scoring", "solving", "writing", "done")
+SUMMARY_FIGURES = (
+    "status",
+    "error",
+    "children",
+    "children_not_eligible",
+    "mentors",
+    "feasible_pairs",
+    "components",
+    "largest_component_children",
+    "largest_component_mentors",
+    "matched",
+    "unmatched",
+    "unmatched_by_reason",
+    "mean_score",
+    "total_score",
+)
+
+
+@app.command()
+def match(
+    departement: Annotated[str, typer.Option(help="Département code, e.g. 53.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Compute proposals without holding anyone.")
+    ] = False,
+    min_score: Annotated[float, typer.Option(min=0, max=1, help="Minimum pair score.")] = 0.3,
+    objective: Annotated[
+        str, typer.Option(help="coverage_first (default) or total_score.")
+    ] = "coverage_first",
+) -> None:
+    """Run a batch matching over a département, with a progress bar and a summary."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from mentorat.auth.principal import Principal
+    from mentorat.errors import MentoratError
+    from mentorat.matching import service
+    from mentorat.matching.schemas import RunCreate
+
+    settings, url = _prepared_settings()
+    console = Console(stderr=True)
+    try:
+        parameters = RunCreate(
+            departement_code=departement,
+            dry_run=dry_run,
+            min_score=min_score,
+            objective=objective,  # type: ignore[arg-type]
+        )
+    except ValidationError as error:
+        raise typer.BadParameter(error.errors()[0]["msg"]) from None
+    operator = Principal(id=UUID(int=0), name="mentorat match (CLI)", role=Role.admin)
+
+    async def work(database: Database) -> dict[str, object]:
+        async with database.sessionmaker() as session:
+            run = await service.create_run(session, operator, parameters)
+            await session.commit()
+        with Progress(
+            TextColumn("[bold]{task.description:<10}"),
+            BarColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("queued", total=len(MATCH_PHASES) - 1, detail="")
+
+            def progress(phase: str, figures: dict[str, object]) -> None:
+                shown = ("children", "mentors", "feasible_pairs", "matched")
+                detail = " ".join(f"{key}={figures[key]}" for key in shown if key in figures)
+                done = MATCH_PHASES.index(phase) if phase in MATCH_PHASES else 0
+                bar.update(task, description=phase, completed=done, detail=detail)
+
+            await service.execute_run(database, run.id, progress)
+        async with database.sessionmaker() as session:
+            finished = await session.get(service.MatchingRun, run.id)
+            assert finished is not None
+            return {
+                "id": str(finished.id),
+                "status": finished.status,
+                "error": finished.error,
+                **finished.figures,
+            }
+
+    try:
+        outcome = _run_in_session(settings, url, work)
+    except MentoratError as error:
+        console.print(f"[red]Error:[/red] {error.detail}")
+        raise typer.Exit(2) from None
+    table = Table(
+        title=f"Matching run {outcome['id']} ({'dry run' if dry_run else 'proposals held'})"
+    )
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key in SUMMARY_FIGURES:
+        if outcome.get(key) is not None:
+            table.add_row(key, str(outcome[key]))
+    for phase, seconds in dict(outcome.get("timings") or {}).items():  # type: ignore[call-overload]
+        table.add_row(f"time {phase}", f"{seconds:.3f} s")
+    Console().print(table)
+    if outcome["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

@@ -36,8 +36,8 @@ class AuditEvent(ReadSchema):
 async def list_audit_events(
     session: DbSession,
     principal: AuditReader,
-    entity_type: Annotated[str | None, Query(max_length=40)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    entity_type: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")] = None,
+    entity_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9-]+$")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[AuditEvent]:

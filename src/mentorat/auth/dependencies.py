@@ -86,3 +86,8 @@ ChildWriter = ChildReader
 MentorWriter = Annotated[Principal, Depends(require(Role.admin, Role.coordinator))]
 AssociationEditor = Annotated[Principal, Depends(require(Role.admin, Role.coordinator))]
 AuditReader = Annotated[Principal, Depends(require(Role.admin, Role.departement_manager))]
+RunManager = Annotated[Principal, Depends(require(Role.admin, Role.departement_manager))]
+RunReader = Annotated[
+    Principal, Depends(require(Role.admin, Role.departement_manager, Role.educator))
+]
+MeetingWriter = Annotated[Principal, Depends(require(Role.admin, Role.coordinator, Role.mentor))]

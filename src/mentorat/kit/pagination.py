@@ -7,7 +7,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -35,11 +35,19 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+def _bigint(value: str) -> int:
+    number = int(value)
+    if not -(2**63) <= number < 2**63:
+        raise ValueError("out of the bigint range")
+    return number
+
+
 _PARSERS: dict[type, Callable[[str], Any]] = {
     datetime: datetime.fromisoformat,
+    date: date.fromisoformat,  # e.g. meetings are paged by (held_on, id)
     uuid.UUID: uuid.UUID,
     str: str,
-    int: int,
+    int: _bigint,
 }
 
 
@@ -56,6 +64,9 @@ def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
         if not isinstance(values, list) or len(values) != len(types):
             raise ValueError("wrong shape")
+        # encode_cursor writes strings only; PostgreSQL text cannot hold NUL.
+        if not all(isinstance(value, str) and "\x00" not in value for value in values):
+            raise ValueError("wrong values")
         return [_PARSERS[kind](value) for kind, value in zip(types, values, strict=True)]
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidInput("Malformed cursor.", field=("query", "cursor")) from error

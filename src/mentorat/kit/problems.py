@@ -135,6 +135,25 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected_error)
+    _document_problems_as_problem_json(app)
+
+
+def _document_problems_as_problem_json(app: FastAPI) -> None:
+    """FastAPI files a response `model` under the route's media type (application/json);
+    move the Problem schema to application/problem+json, which is what we send."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -12,13 +12,33 @@ from mentorat.errors import Conflict, PreconditionFailed
 
 UNIQUE_VIOLATION = "23505"
 FOREIGN_KEY_VIOLATION = "23503"
+CHECK_VIOLATION = "23514"
+
+# Constraints (and trigger checks) that concurrent callers can legitimately run into.
+CALLER_CONFLICTS = {
+    "ck_mentor_places_within_capacity": "The mentor has no capacity left.",
+    "proposal_child_mentored": "The child is already in a mentorship.",
+    "uq_mentorship_one_live_per_child": "The child is already in a mentorship.",
+    "uq_proposal_one_pending_per_child": "The child already has a pending proposal.",
+    "uq_matching_run_one_active_per_departement": (
+        "A matching run is already queued or running for this département."
+    ),
+}
+
+
+def _driver_error(error: IntegrityError) -> Any:
+    original: Any = error.orig
+    return getattr(original, "__cause__", None) or original
 
 
 def _sqlstate(error: IntegrityError) -> str | None:
-    original: Any = error.orig
-    return getattr(original, "sqlstate", None) or getattr(
-        getattr(original, "__cause__", None), "sqlstate", None
-    )
+    return getattr(_driver_error(error), "sqlstate", None)
+
+
+def caller_conflict(error: IntegrityError) -> str | None:
+    """The message for a conflict a caller can cause, or None for a bug of ours."""
+    constraint = getattr(_driver_error(error), "constraint_name", None)
+    return CALLER_CONFLICTS.get(constraint or "")
 
 
 async def flush(session: AsyncSession, *, conflict: str = "This record already exists.") -> None:
@@ -33,6 +53,9 @@ async def flush(session: AsyncSession, *, conflict: str = "This record already e
         raise PreconditionFailed("The record was changed by someone else meanwhile.") from error
     except IntegrityError as error:
         state = _sqlstate(error)
+        known = caller_conflict(error)
+        if known is not None:
+            raise Conflict(known) from error
         if state == UNIQUE_VIOLATION:
             raise Conflict(conflict) from error
         if state == FOREIGN_KEY_VIOLATION:

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 from sqlalchemy import inspect
+
+
+def contains_nul(value: object) -> bool:
+    """Whether a parsed JSON value holds a NUL character, which PostgreSQL text cannot store."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_nul(item) for item in value)
+    return False
 
 
 class Schema(BaseModel):
     """Request bodies: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(from_attributes=True, extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # Checked on every field, nested values included, so it is a 422 and not a 500.
+        if contains_nul(value):
+            raise ValueError("text must not contain NUL (\\u0000) characters")
+        return value
 
 
 class ReadSchema(BaseModel):
@@ -41,9 +60,14 @@ class UpdateSchema(Schema):
 
 
 def column_values(row: object) -> dict[str, Any]:
-    """The mapped column values of an ORM object, as a plain dict."""
+    """The mapped column values of an ORM object, as a plain dict (deferred columns, which are
+    internal, left out)."""
     mapper = inspect(row).mapper
-    return {attribute.key: getattr(row, attribute.key) for attribute in mapper.column_attrs}
+    return {
+        attribute.key: getattr(row, attribute.key)
+        for attribute in mapper.column_attrs
+        if not attribute.deferred
+    }
 
 
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -84,6 +84,9 @@ class Mentor(ReadSchema):
     goals: list[str]
     availability: list[WeeklySlot]
     capacity: int
+    places_held: int = Field(
+        description="Places taken by pending proposals and accepted or active mentorships."
+    )
     gender: str | None
     languages: list[str]
     remote_ok: bool

@@ -10,7 +10,7 @@ from mentorat.associations import repository as associations
 from mentorat.associations.repository import serving
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
-from mentorat.errors import InvalidInput, NotFound
+from mentorat.errors import Conflict, InvalidInput, NotFound
 from mentorat.kit.etag import check_if_match
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
@@ -89,7 +89,13 @@ async def update_mentor(
     changes = data.model_dump(exclude_unset=True)
     if not changes:
         raise InvalidInput("Nothing to update.", field=("body",))
-    for field, value in _columns(changes).items():
+    columns = _columns(changes)
+    if columns.get("capacity", mentor.capacity) < mentor.places_held:
+        raise Conflict(
+            f"The mentor holds {mentor.places_held} places (pending proposals and "
+            "accepted or active mentorships); the capacity cannot go below that."
+        )
+    for field, value in columns.items():
         setattr(mentor, field, value)
     await flush(session)
     await record(

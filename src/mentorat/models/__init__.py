@@ -6,7 +6,17 @@ from mentorat.models.auth import ROLES, ApiToken, Principal
 from mentorat.models.base import Base
 from mentorat.models.child import Child
 from mentorat.models.departement import Departement
+from mentorat.models.matching import MatchingRun, MatchingRunUnmatched, PairExclusion, Proposal
 from mentorat.models.mentor import Mentor
+from mentorat.models.mentorship import (
+    IdempotencyRecord,
+    Meeting,
+    Mentorship,
+    MentorshipEvent,
+    Objective,
+    ObjectiveRevision,
+    Offer,
+)
 
 __all__ = [
     "ROLES",
@@ -16,7 +26,18 @@ __all__ = [
     "Base",
     "Child",
     "Departement",
+    "IdempotencyRecord",
+    "MatchingRun",
+    "MatchingRunUnmatched",
+    "Meeting",
     "Mentor",
+    "Mentorship",
+    "MentorshipEvent",
+    "Objective",
+    "ObjectiveRevision",
+    "Offer",
+    "PairExclusion",
     "Principal",
+    "Proposal",
     "association_departement",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, LargeBinary, Text, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Computed, LargeBinary, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,6 +23,17 @@ class MatchingProfileMixin:
     )
     availability: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     remote_ok: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    # Bitmasks kept by PostgreSQL, so matching loads integers instead of parsing arrays.
+    goals_mask: Mapped[int] = mapped_column(
+        BigInteger,
+        Computed(f"mentorat_code_mask(goals, ARRAY[{sql_text_list(GOAL_CODES)}])", persisted=True),
+    )
+    languages_mask: Mapped[int] = mapped_column(
+        BigInteger,
+        Computed(
+            f"mentorat_code_mask(languages, ARRAY[{sql_text_list(LANGUAGES)}])", persisted=True
+        ),
+    )
 
 
 def matching_profile_checks() -> tuple[CheckConstraint, ...]:

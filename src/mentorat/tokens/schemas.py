@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Self
 
-from pydantic import AwareDatetime, model_validator
+from pydantic import AwareDatetime, field_validator, model_validator
 
 from mentorat.auth.principal import Role
 from mentorat.kit.schemas import DepartementCode, NonEmptyStr, ReadSchema, Schema
@@ -17,6 +17,17 @@ class TokenCreate(Schema):
     association_id: uuid.UUID | None = None
     mentor_id: uuid.UUID | None = None
     expires_at: AwareDatetime | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        # 9999-12-31T23:59-14:00 is a valid input but no instant PostgreSQL can store.
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("expires_at is out of range") from None
 
     @model_validator(mode="after")
     def _scope_matches_role(self) -> Self:

@@ -1,0 +1,1 @@
+"""Scoring and solving of child-mentor matching."""

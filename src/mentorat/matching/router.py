@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
+
+from mentorat.auth.dependencies import ChildReader, ChildWriter, RunManager, RunReader
+from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from mentorat.kit.problems import problems
+from mentorat.kit.session import DbSession, get_database
+from mentorat.matching import exclusions, service
+from mentorat.matching.schemas import (
+    CandidateList,
+    Exclusion,
+    ExclusionCreate,
+    ProposalOut,
+    Run,
+    RunCreate,
+    UnmatchedChild,
+)
+
+runs_router = APIRouter(
+    prefix="/v1/matching-runs", tags=["matching"], responses=problems(401, 403, 422)
+)
+children_router = APIRouter(
+    prefix="/v1/children/{child_id}", tags=["matching"], responses=problems(401, 403, 404, 422)
+)
+
+
+@runs_router.post(
+    "",
+    response_model=Run,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problems(404, 409),
+    summary="Start a batch matching run",
+)
+async def create_run(
+    request: Request,
+    session: DbSession,
+    principal: RunManager,
+    body: RunCreate,
+    background: BackgroundTasks,
+    response: Response,
+) -> Run:
+    """Queues the run and answers at once; follow it with GET /v1/matching-runs/{id}.
+
+    One run at a time per département: while one is queued or running, another is a 409.
+    """
+    run = await service.create_run(session, principal, body)
+    background.add_task(service.execute_run, get_database(request), run.id)
+    response.headers["Location"] = f"/v1/matching-runs/{run.id}"
+    return Run.model_validate(run)
+
+
+@runs_router.get("", response_model=Page[Run], summary="List matching runs in your scope")
+async def list_runs(
+    session: DbSession, principal: RunReader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[Run]:
+    rows, next_cursor = await service.list_runs(session, principal, limit=limit, cursor=cursor)
+    return Page(items=[Run.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+@runs_router.get("/{run_id}", response_model=Run, responses=problems(404))
+async def get_run(session: DbSession, principal: RunReader, run_id: uuid.UUID) -> Run:
+    """Status, current phase and figures (counts, scores, time per phase)."""
+    return Run.model_validate(await service.get_run(session, principal, run_id))
+
+
+@runs_router.get("/{run_id}/proposals", response_model=Page[ProposalOut], responses=problems(404))
+async def list_run_proposals(
+    session: DbSession,
+    principal: RunReader,
+    run_id: uuid.UUID,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[ProposalOut]:
+    run = await service.get_run(session, principal, run_id)
+    items, next_cursor = await service.list_proposals(session, run, limit=limit, cursor=cursor)
+    return Page(items=[ProposalOut.model_validate(item) for item in items], next_cursor=next_cursor)
+
+
+@runs_router.get(
+    "/{run_id}/unmatched", response_model=Page[UnmatchedChild], responses=problems(404)
+)
+async def list_run_unmatched(
+    session: DbSession,
+    principal: RunReader,
+    run_id: uuid.UUID,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[UnmatchedChild]:
+    """Children the run left unmatched, each with why."""
+    run = await service.get_run(session, principal, run_id)
+    items, next_cursor = await service.list_unmatched(session, run, limit=limit, cursor=cursor)
+    return Page(
+        items=[UnmatchedChild.model_validate(item) for item in items], next_cursor=next_cursor
+    )
+
+
+@children_router.get(
+    "/mentor-candidates", response_model=CandidateList, summary="Best mentors for one child"
+)
+async def mentor_candidates(
+    session: DbSession,
+    principal: ChildReader,
+    child_id: uuid.UUID,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    run_date: Annotated[
+        date | None, Query(description="Honorability checks valid on this date (today).")
+    ] = None,
+) -> CandidateList:
+    """Ranked feasible mentors with their explained scores, and how many mentors each hard
+    constraint ruled out."""
+    result = await service.mentor_candidates(
+        session, principal, child_id, limit=limit, run_date=run_date
+    )
+    return CandidateList.model_validate(result)
+
+
+@children_router.get("/exclusions", response_model=list[Exclusion])
+async def list_exclusions(
+    session: DbSession, principal: ChildReader, child_id: uuid.UUID
+) -> list[Exclusion]:
+    rows = await exclusions.list_exclusions(session, principal, child_id)
+    return [Exclusion.model_validate(row) for row in rows]
+
+
+@children_router.post(
+    "/exclusions",
+    response_model=Exclusion,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(409),
+    summary="Rule out a mentor for this child",
+)
+async def create_exclusion(
+    session: DbSession, principal: ChildWriter, child_id: uuid.UUID, body: ExclusionCreate
+) -> Exclusion:
+    return Exclusion.model_validate(
+        await exclusions.create_exclusion(session, principal, child_id, body)
+    )
+
+
+@children_router.delete("/exclusions/{exclusion_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_exclusion(
+    session: DbSession, principal: ChildWriter, child_id: uuid.UUID, exclusion_id: uuid.UUID
+) -> Response:
+    await exclusions.delete_exclusion(session, principal, child_id, exclusion_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

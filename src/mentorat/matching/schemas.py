@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, model_validator
+
+from mentorat.kit.schemas import DepartementCode, ReadSchema, Schema
+
+Objective = Literal["coverage_first", "total_score"]
+Weight = Annotated[float, Field(ge=0, le=1)]
+MAX_IDS = 50_000
+
+
+class RunWeights(Schema):
+    """Weights of the score components; non-negative and summing to 1."""
+
+    goals: Weight = 0.5
+    distance: Weight = 0.3
+    availability: Weight = 0.2
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Self:
+        total = math.fsum((self.goals, self.distance, self.availability))
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"weights must sum to 1 (they sum to {total:g})")
+        return self
+
+
+class RunCreate(Schema):
+    departement_code: DepartementCode | None = Field(
+        default=None, description="Defaults to the manager's département."
+    )
+    child_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_IDS)] | None = Field(
+        default=None, description="Only these children (all eligible children by default)."
+    )
+    mentor_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_IDS)] | None = Field(
+        default=None, description="Only these mentors (all serving the département)."
+    )
+    weights: RunWeights = Field(default_factory=RunWeights)
+    min_score: Annotated[float, Field(ge=0, le=1)] = 0.3
+    objective: Objective = "coverage_first"
+    dry_run: bool = False
+    run_date: date | None = Field(
+        default=None, description="Honorability checks must be valid on this date (today)."
+    )
+    needed_hours: Annotated[float, Field(gt=0, le=20, multiple_of=0.5)] = 2
+
+
+class Run(ReadSchema):
+    id: uuid.UUID
+    departement_code: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    phase: str | None
+    objective: Objective
+    min_score: float
+    weights: dict[str, float]
+    dry_run: bool
+    run_date: date
+    needed_hours: float
+    requested_by_name: str
+    figures: dict[str, Any]
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class Components(ReadSchema):
+    goals: float
+    distance: float
+    availability: float
+
+
+class Explanation(ReadSchema):
+    """Why a pair scores what it scores: the weighted components add up to the score."""
+
+    score: float
+    components: Components
+    weights: Components
+    contributions: Components
+    distance_km: float
+    overlap_hours: float
+    needed_hours: float
+    common_goals: list[str]
+
+
+class ProposalOut(ReadSchema):
+    id: uuid.UUID
+    run_id: uuid.UUID | None
+    status: str
+    child_id: uuid.UUID
+    child_first_name: str
+    mentor_id: uuid.UUID
+    mentor_name: str
+    score: float
+    explanation: Explanation
+    created_at: datetime
+
+
+class UnmatchedChild(ReadSchema):
+    child_id: uuid.UUID
+    child_first_name: str
+    reason: Literal["no_feasible_mentor", "taken_by_others", "below_min_score"]
+    feasible_mentors: int
+    best_score: float | None
+    excluded_by_reason: dict[str, int]
+
+
+class Candidate(ReadSchema):
+    mentor_id: uuid.UUID
+    first_name: str
+    last_name: str
+    association_id: uuid.UUID
+    commune: str
+    score: float
+    explanation: Explanation
+
+
+class CandidateList(ReadSchema):
+    child_id: uuid.UUID
+    run_date: date
+    mentors_considered: int
+    feasible: int
+    excluded_by_reason: dict[str, int] = Field(
+        description="Mentors left out, by the first hard constraint that rules them out."
+    )
+    candidates: list[Candidate]
+
+
+class ExclusionCreate(Schema):
+    mentor_id: uuid.UUID
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Exclusion(ReadSchema):
+    id: uuid.UUID
+    child_id: uuid.UUID
+    mentor_id: uuid.UUID
+    reason: str
+    created_by_name: str
+    created_at: datetime

@@ -1,0 +1,571 @@
+"""Matching runs and candidates: load from PostgreSQL, score and solve off the event loop, write."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import anyio
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorat.audit.service import record
+from mentorat.auth.principal import Principal, Role
+from mentorat.children import repository as children_repository
+from mentorat.errors import InvalidInput, NotFound
+from mentorat.kit.db import Database
+from mentorat.kit.pagination import paginate
+from mentorat.kit.repository import flush
+from mentorat.matching.loading import (
+    id_in,
+    load_children,
+    load_exclusions,
+    load_mentors,
+    mentors_serving,
+)
+from mentorat.matching.schemas import RunCreate
+from mentorat.matching.scoring import (
+    REASON_CODES,
+    FeasiblePairs,
+    Reason,
+    Weights,
+    explain,
+    score_pairs,
+)
+from mentorat.matching.solver import Solution, solve
+from mentorat.models import (
+    Child,
+    Departement,
+    MatchingRun,
+    MatchingRunUnmatched,
+    Mentor,
+    Proposal,
+)
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, dict[str, Any]], None]
+ABANDONED_QUEUED_AFTER = timedelta(minutes=1)
+_LOCK_NAMESPACE = 0x6D6E7472  # "mntr": advisory locks of matching runs
+
+
+def run_lock_key(run_id: uuid.UUID) -> int:
+    """A 64-bit advisory-lock key for a run (namespace in the high half)."""
+    return (_LOCK_NAMESPACE << 32) | zlib.crc32(run_id.bytes)
+
+
+# --------------------------------------------------------------------------- runs: requests
+
+
+def scoped_runs(principal: Principal) -> Select[tuple[MatchingRun]]:
+    statement = select(MatchingRun)
+    if principal.role is Role.admin:
+        return statement
+    return statement.where(MatchingRun.departement_code == principal.departement_code)
+
+
+async def get_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> MatchingRun:
+    run = await session.scalar(scoped_runs(principal).where(MatchingRun.id == run_id))
+    if run is None:
+        raise NotFound("No such matching run.")
+    return run
+
+
+async def list_runs(
+    session: AsyncSession, principal: Principal, *, limit: int, cursor: str | None
+) -> tuple[list[MatchingRun], str | None]:
+    return await paginate(
+        session,
+        scoped_runs(principal),
+        [MatchingRun.created_at, MatchingRun.id],
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+async def _count_unknown(
+    session: AsyncSession, statement: Select[Any], column: Any, ids: list[uuid.UUID]
+) -> int:
+    found = await session.scalar(
+        statement.with_only_columns(func.count(func.distinct(column))).where(id_in(column, ids))
+    )
+    return len(set(ids)) - int(found or 0)
+
+
+async def create_run(session: AsyncSession, principal: Principal, data: RunCreate) -> MatchingRun:
+    departement_code = data.departement_code or principal.departement_code
+    if departement_code is None:
+        raise InvalidInput("departement_code is required.", field=("body", "departement_code"))
+    if not principal.is_admin and departement_code != principal.departement_code:
+        raise NotFound(f"No département {departement_code} in your scope.")
+    if await session.get(Departement, departement_code) is None:
+        raise InvalidInput(
+            f"Unknown département {departement_code}.", field=("body", "departement_code")
+        )
+    if data.child_ids and await _count_unknown(
+        session, _children_of(departement_code), Child.id, data.child_ids
+    ):
+        raise InvalidInput(
+            f"Some children are not in département {departement_code}.",
+            field=("body", "child_ids"),
+        )
+    if data.mentor_ids and await _count_unknown(
+        session, mentors_serving(departement_code), Mentor.id, data.mentor_ids
+    ):
+        raise InvalidInput(
+            f"Some mentors do not belong to an association serving {departement_code}.",
+            field=("body", "mentor_ids"),
+        )
+    run = MatchingRun(
+        departement_code=departement_code,
+        requested_by_id=principal.id,
+        requested_by_name=principal.name,
+        status="queued",
+        phase="queued",
+        objective=data.objective,
+        min_score=data.min_score,
+        weights=data.weights.model_dump(),
+        dry_run=data.dry_run,
+        run_date=data.run_date or date.today(),
+        needed_hours=data.needed_hours,
+        child_ids=sorted(set(data.child_ids)) if data.child_ids else None,
+        mentor_ids=sorted(set(data.mentor_ids)) if data.mentor_ids else None,
+        figures={},
+    )
+    session.add(run)
+    await flush(session)
+    await record(
+        session, principal, "create", "matching_run", [run.id], departement_code=departement_code
+    )
+    return run
+
+
+def _children_of(departement_code: str) -> Select[Any]:
+    return select(Child).where(
+        Child.departement_code == departement_code, Child.deleted_at.is_(None)
+    )
+
+
+# --------------------------------------------------------------------------- runs: execution
+
+
+async def _update_run(database: Database, run_id: uuid.UUID, **values: Any) -> None:
+    async with database.sessionmaker() as session:
+        await session.execute(update(MatchingRun).where(MatchingRun.id == run_id).values(**values))
+        await session.commit()
+
+
+async def execute_run(
+    database: Database, run_id: uuid.UUID, progress: ProgressCallback | None = None
+) -> None:
+    """Run a queued run to its end. It holds an advisory lock meanwhile, so that a restarted
+    process can tell a run whose worker died (lock free) from one still running elsewhere."""
+    async with database.engine.connect() as lock_connection:
+        await lock_connection.execute(select(func.pg_advisory_lock(run_lock_key(run_id))))
+        try:
+            await _execute(database, run_id, progress or (lambda phase, figures: None))
+        finally:
+            await lock_connection.execute(select(func.pg_advisory_unlock(run_lock_key(run_id))))
+            await lock_connection.commit()
+
+
+async def _execute(database: Database, run_id: uuid.UUID, progress: ProgressCallback) -> None:
+    figures: dict[str, Any] = {"timings": {}}
+    timings: dict[str, float] = figures["timings"]
+
+    async def phase(name: str) -> None:
+        progress(name, figures)
+        await _update_run(database, run_id, phase=name, figures=figures)
+
+    try:
+        async with database.sessionmaker() as session:
+            run = await session.get(MatchingRun, run_id)
+            if run is None or run.status != "queued":
+                return
+            run.status, run.phase, run.started_at = "running", "loading", datetime.now(UTC)
+            await session.commit()
+        progress("loading", figures)
+
+        started = time.perf_counter()
+        async with database.sessionmaker() as session:
+            loaded = await _load_run_inputs(session, run)
+        children_ids, mentor_ids, children, mentors, exclusions, ineligible = loaded
+        timings["load"] = time.perf_counter() - started
+        figures.update(
+            children=len(children_ids), children_not_eligible=ineligible, mentors=len(mentor_ids)
+        )
+        await phase("scoring")
+
+        started = time.perf_counter()
+        weights = Weights(**run.weights)
+        needed_slots = round(run.needed_hours * 2)
+        pairs = await anyio.to_thread.run_sync(
+            lambda: score_pairs(children, mentors, weights, exclusions, needed_slots)
+        )
+        timings["score"] = time.perf_counter() - started
+        figures["feasible_pairs"] = len(pairs)
+        await phase("solving")
+
+        solution = await anyio.to_thread.run_sync(
+            lambda: solve(
+                len(children_ids),
+                len(mentor_ids),
+                pairs.child_index,
+                pairs.mentor_index,
+                pairs.score,
+                mentors.capacity_left,
+                run.min_score,
+                run.objective,  # type: ignore[arg-type]
+            )
+        )
+        timings["components"] = solution.timings["components"]
+        timings["solve"] = solution.timings["solve"]
+        figures.update(_solution_figures(solution, len(children_ids)))
+        await phase("writing")
+
+        started = time.perf_counter()
+        async with database.sessionmaker() as session:
+            await _write_results(session, run, children_ids, mentor_ids, pairs, solution)
+            timings["write"] = time.perf_counter() - started
+            await session.execute(
+                update(MatchingRun)
+                .where(MatchingRun.id == run_id)
+                .values(
+                    status="succeeded",
+                    phase="done",
+                    figures=figures,
+                    finished_at=datetime.now(UTC),
+                )
+            )
+            await session.commit()
+        progress("done", figures)
+        log.info("matching run succeeded", extra={"run_id": str(run_id), **_log_figures(figures)})
+    except Exception as error:
+        log.exception("matching run failed", extra={"run_id": str(run_id)})
+        await _update_run(
+            database,
+            run_id,
+            status="failed",
+            phase="failed",
+            figures=figures,
+            error=f"{type(error).__name__}: {error}"[:2000],
+            finished_at=datetime.now(UTC),
+        )
+        progress("failed", figures)
+
+
+def _log_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in figures.items() if isinstance(value, int | float)}
+
+
+async def _load_run_inputs(session: AsyncSession, run: MatchingRun) -> tuple[Any, ...]:
+    child_statement = _children_of(run.departement_code)
+    if run.child_ids:
+        child_statement = child_statement.where(id_in(Child.id, run.child_ids))
+    mentor_statement = mentors_serving(run.departement_code)
+    if run.mentor_ids:
+        mentor_statement = mentor_statement.where(id_in(Mentor.id, run.mentor_ids))
+    all_children = await load_children(session, child_statement)
+    mentors = await load_mentors(session, mentor_statement, run.run_date)
+    exclusions = await load_exclusions(
+        session, all_children, mentors, child_statement, mentor_statement
+    )
+    # The waiting list is the eligible children; the others are counted, not matched.
+    eligible = np.flatnonzero(all_children.arrays.eligible)
+    children = _take_children(all_children.arrays, eligible)
+    position = np.full(len(all_children), -1, dtype=np.int64)
+    position[eligible] = np.arange(len(eligible))
+    if len(exclusions):
+        exclusions = exclusions[position[exclusions[:, 0]] >= 0]
+        exclusions[:, 0] = position[exclusions[:, 0]]
+    children_ids = [all_children.ids[i] for i in eligible]
+    ineligible = len(all_children) - len(children_ids)
+    return children_ids, mentors.ids, children, mentors.arrays, exclusions, ineligible
+
+
+def _take_children(arrays: Any, rows: npt.NDArray[np.intp]) -> Any:
+    from mentorat.matching.scoring import ChildArrays
+
+    return ChildArrays(
+        lat=arrays.lat[rows],
+        lon=arrays.lon[rows],
+        goals=arrays.goals[rows],
+        availability=arrays.availability[rows],
+        remote_ok=arrays.remote_ok[rows],
+        mentor_gender_preference=arrays.mentor_gender_preference[rows],
+        languages=arrays.languages[rows],
+        eligible=arrays.eligible[rows],
+    )
+
+
+def _solution_figures(solution: Solution, n_children: int) -> dict[str, Any]:
+    matched = solution.n_matched
+    reasons = solution.unmatched_reasons().values()
+    return {
+        "components": solution.n_components,
+        "components_by_method": solution.methods,
+        "largest_component_children": solution.largest_component_children,
+        "largest_component_mentors": solution.largest_component_mentors,
+        "matched": matched,
+        "unmatched": n_children - matched,
+        "unmatched_by_reason": {code: list(reasons).count(code) for code in sorted(set(reasons))},
+        "total_score": round(solution.total_score, 6),
+        "mean_score": round(solution.total_score / matched, 6) if matched else None,
+    }
+
+
+def explanation_json(pairs: FeasiblePairs, k: int) -> dict[str, Any]:
+    full = explain(pairs, k)
+    return {
+        key: full[key]
+        for key in (
+            "score",
+            "components",
+            "weights",
+            "contributions",
+            "distance_km",
+            "overlap_hours",
+            "needed_hours",
+            "common_goals",
+        )
+    }
+
+
+def _pair_positions(pairs: FeasiblePairs, child: npt.NDArray[Any], mentor: npt.NDArray[Any]) -> Any:
+    keys = pairs.child_index.astype(np.int64) * pairs.n_mentors + pairs.mentor_index
+    return np.searchsorted(keys, child.astype(np.int64) * pairs.n_mentors + mentor)
+
+
+async def _write_results(
+    session: AsyncSession,
+    run: MatchingRun,
+    children_ids: list[uuid.UUID],
+    mentor_ids: list[uuid.UUID],
+    pairs: FeasiblePairs,
+    solution: Solution,
+) -> None:
+    """Every proposal and unmatched child of the run, in the caller's single transaction."""
+    status = "simulated" if run.dry_run else "pending"
+    positions = _pair_positions(pairs, solution.child_index, solution.mentor_index)
+    proposals = [
+        {
+            "run_id": run.id,
+            "child_id": children_ids[int(child)],
+            "mentor_id": mentor_ids[int(mentor)],
+            "departement_code": run.departement_code,
+            "status": status,
+            "score": float(score),
+            "explanation": explanation_json(pairs, int(k)),
+            "created_by_id": run.requested_by_id,
+        }
+        for child, mentor, score, k in zip(
+            solution.child_index, solution.mentor_index, solution.score, positions, strict=True
+        )
+    ]
+    await _insert_rows(session, Proposal, proposals)
+
+    feasible = np.bincount(pairs.child_index, minlength=pairs.n_children)
+    best = np.full(pairs.n_children, -1.0, dtype=np.float32)
+    np.maximum.at(best, pairs.child_index, pairs.score)
+    unmatched = [
+        {
+            "run_id": run.id,
+            "child_id": children_ids[int(child)],
+            "reason": reason,
+            "feasible_mentors": int(feasible[child]),
+            "best_score": float(best[child]) if feasible[child] else None,
+            "excluded_by_reason": reason_counts(pairs.primary_reason_counts[child]),
+        }
+        for child, reason in solution.unmatched_reasons().items()
+    ]
+    await _insert_rows(session, MatchingRunUnmatched, unmatched)
+    await session.flush()
+
+
+INSERT_CHUNK_ROWS = 1000
+
+
+async def _insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Multi-row INSERT statements (not one statement per row), so the statement-level
+    capacity check runs once per chunk and the round trips stay few."""
+    for start in range(0, len(rows), INSERT_CHUNK_ROWS):
+        await session.execute(insert(model).values(rows[start : start + INSERT_CHUNK_ROWS]))
+
+
+def reason_counts(counts: npt.NDArray[np.int64]) -> dict[str, int]:
+    return {REASON_CODES[Reason(r)]: int(c) for r, c in enumerate(counts) if c}
+
+
+async def recover_abandoned_runs(database: Database) -> int:
+    """Mark failed the runs whose worker is gone (its advisory lock is free). On start-up."""
+    failed = 0
+    async with database.sessionmaker() as session:
+        runs = (
+            await session.scalars(
+                select(MatchingRun).where(MatchingRun.status.in_(("queued", "running")))
+            )
+        ).all()
+        now = datetime.now(UTC)
+        for run in runs:
+            key = run_lock_key(run.id)
+            if not await session.scalar(select(func.pg_try_advisory_lock(key))):
+                continue  # its worker is alive, in this or another process
+            await session.scalar(select(func.pg_advisory_unlock(key)))
+            if run.status == "queued" and now - run.created_at < ABANDONED_QUEUED_AFTER:
+                continue  # just created; its worker may not have started yet
+            run.status, run.phase, run.finished_at = "failed", "failed", now
+            run.error = "Abandoned: the process running it stopped before it finished."
+            failed += 1
+        await session.commit()
+    if failed:
+        log.warning("abandoned matching runs marked failed", extra={"count": failed})
+    return failed
+
+
+# --------------------------------------------------------------------------- results
+
+
+async def list_proposals(
+    session: AsyncSession, run: MatchingRun, *, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    statement = select(Proposal).where(Proposal.run_id == run.id)
+    proposals, next_cursor = await paginate(
+        session, statement, [Proposal.child_id], limit=limit, cursor=cursor
+    )
+    return await _with_names(session, proposals), next_cursor
+
+
+async def _with_names(session: AsyncSession, proposals: list[Proposal]) -> list[dict[str, Any]]:
+    children = dict(
+        (
+            await session.execute(
+                select(Child.id, Child.first_name).where(
+                    id_in(Child.id, [proposal.child_id for proposal in proposals])
+                )
+            )
+        ).all()
+    )
+    mentors = {
+        row.id: f"{row.first_name} {row.last_name}"
+        for row in await session.execute(
+            select(Mentor.id, Mentor.first_name, Mentor.last_name).where(
+                id_in(Mentor.id, [proposal.mentor_id for proposal in proposals])
+            )
+        )
+    }
+    return [
+        {
+            "id": proposal.id,
+            "run_id": proposal.run_id,
+            "status": proposal.status,
+            "child_id": proposal.child_id,
+            "child_first_name": children[proposal.child_id],
+            "mentor_id": proposal.mentor_id,
+            "mentor_name": mentors[proposal.mentor_id],
+            "score": proposal.score,
+            "explanation": proposal.explanation,
+            "created_at": proposal.created_at,
+        }
+        for proposal in proposals
+    ]
+
+
+async def list_unmatched(
+    session: AsyncSession, run: MatchingRun, *, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    statement = select(MatchingRunUnmatched).where(MatchingRunUnmatched.run_id == run.id)
+    rows, next_cursor = await paginate(
+        session, statement, [MatchingRunUnmatched.child_id], limit=limit, cursor=cursor
+    )
+    names = dict(
+        (
+            await session.execute(
+                select(Child.id, Child.first_name).where(
+                    id_in(Child.id, [row.child_id for row in rows])
+                )
+            )
+        ).all()
+    )
+    return [
+        {
+            "child_id": row.child_id,
+            "child_first_name": names[row.child_id],
+            "reason": row.reason,
+            "feasible_mentors": row.feasible_mentors,
+            "best_score": row.best_score,
+            "excluded_by_reason": row.excluded_by_reason,
+        }
+        for row in rows
+    ], next_cursor
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+async def mentor_candidates(
+    session: AsyncSession,
+    principal: Principal,
+    child_id: uuid.UUID,
+    *,
+    limit: int,
+    run_date: date | None = None,
+) -> dict[str, Any]:
+    """The best feasible mentors for one child, explained, and why the others are out."""
+    child = await children_repository.get_scoped(session, principal, child_id)
+    run_date = run_date or date.today()
+    child_statement = select(Child).where(Child.id == child.id)
+    mentor_statement = mentors_serving(child.departement_code)
+    children = await load_children(session, child_statement)
+    mentors = await load_mentors(session, mentor_statement, run_date)
+    exclusions = await load_exclusions(
+        session, children, mentors, child_statement, mentor_statement
+    )
+    pairs = score_pairs(children.arrays, mentors.arrays, Weights(), exclusions)
+    # Best score first; equal scores in mentor-id order, so the answer is stable.
+    order = np.lexsort((pairs.mentor_index, -pairs.score))[:limit]
+    chosen = [mentors.id_at(int(pairs.mentor_index[k])) for k in order]
+    details = {
+        row.id: row
+        for row in await session.execute(
+            select(
+                Mentor.id,
+                Mentor.first_name,
+                Mentor.last_name,
+                Mentor.association_id,
+                Mentor.commune,
+            ).where(id_in(Mentor.id, chosen))
+        )
+    }
+    await record(
+        session, principal, "read", "child", [child.id],
+        departement_code=child.departement_code, details={"via": "mentor-candidates"},
+    )  # fmt: skip
+    candidates = []
+    for mentor_id, k in zip(chosen, order, strict=True):
+        row = details[mentor_id]
+        candidates.append(
+            {
+                "mentor_id": mentor_id,
+                "first_name": row.first_name,
+                "last_name": row.last_name,
+                "association_id": row.association_id,
+                "commune": row.commune,
+                "score": float(pairs.score[k]),
+                "explanation": explanation_json(pairs, int(k)),
+            }
+        )
+    return {
+        "child_id": child.id,
+        "run_date": run_date,
+        "mentors_considered": len(mentors),
+        "feasible": len(pairs),
+        "excluded_by_reason": reason_counts(pairs.primary_reason_counts[0]),
+        "candidates": candidates,
+    }

@@ -1,0 +1,1 @@
+"""Mentorships over time: states and events, objectives and their revisions, meetings."""

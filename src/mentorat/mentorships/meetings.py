@@ -1,0 +1,65 @@
+"""Meetings (check-ins) between mentor and child."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorat.audit.service import record
+from mentorat.auth.principal import Principal
+from mentorat.errors import Conflict, InvalidInput
+from mentorat.kit.pagination import paginate
+from mentorat.kit.repository import flush
+from mentorat.mentorships import repository
+from mentorat.mentorships.service import apply_transition
+from mentorat.models import Meeting
+
+
+async def create_meeting(
+    session: AsyncSession, principal: Principal, mentorship_id: uuid.UUID, values: dict[str, Any]
+) -> Meeting:
+    """A first meeting makes an accepted mentorship active."""
+    mentorship = await repository.get_scoped(session, principal, mentorship_id, for_update=True)
+    if mentorship.state == "ended":
+        raise Conflict("The mentorship has ended.")
+    held_on: date = values["held_on"]
+    if held_on > date.today():
+        raise InvalidInput("A meeting cannot be in the future.", field=("body", "held_on"))
+    if held_on < mentorship.created_at.date():
+        raise InvalidInput("A meeting cannot predate the mentorship.", field=("body", "held_on"))
+    meeting = Meeting(
+        mentorship_id=mentorship.id,
+        entered_by_id=principal.id,
+        entered_by_name=principal.name,
+        **values,
+    )
+    session.add(meeting)
+    await flush(session)
+    if mentorship.state == "accepted":
+        await apply_transition(
+            session, principal, mentorship, "active", reason=None, note="first meeting held"
+        )
+    await record(
+        session, principal, "create", "meeting", [meeting.id],
+        departement_code=mentorship.departement_code,
+    )  # fmt: skip
+    return meeting
+
+
+async def list_meetings(
+    session: AsyncSession,
+    principal: Principal,
+    mentorship_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Meeting], str | None]:
+    mentorship = await repository.get_scoped(session, principal, mentorship_id)
+    statement = select(Meeting).where(Meeting.mentorship_id == mentorship.id)
+    return await paginate(
+        session, statement, [Meeting.held_on, Meeting.id], limit=limit, cursor=cursor
+    )

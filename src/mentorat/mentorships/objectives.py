@@ -1,0 +1,184 @@
+"""Objectives of a mentorship. Every change is a revision; nothing is overwritten."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorat.audit.service import record
+from mentorat.auth.principal import Principal
+from mentorat.errors import Conflict, InvalidInput, NotFound
+from mentorat.kit.etag import check_if_match
+from mentorat.kit.repository import flush
+from mentorat.mentorships import repository
+from mentorat.models import Mentorship, Objective, ObjectiveRevision
+
+ENTITY = "objective"
+FIELDS = ("title", "category", "description", "target_date", "status", "progress")
+
+
+def _values(objective: Objective) -> dict[str, Any]:
+    values = {field: getattr(objective, field) for field in FIELDS}
+    if isinstance(values["target_date"], date):
+        values["target_date"] = values["target_date"].isoformat()
+    return values
+
+
+def current_view(objective: Objective) -> dict[str, Any]:
+    return {
+        "id": objective.id,
+        "mentorship_id": objective.mentorship_id,
+        "revision": objective.version,
+        **_values(objective),
+    }
+
+
+async def _revise(
+    session: AsyncSession,
+    principal: Principal,
+    objective: Objective,
+    revision: int,
+    changed: list[str],
+) -> None:
+    session.add(
+        ObjectiveRevision(
+            objective_id=objective.id,
+            mentorship_id=objective.mentorship_id,
+            revision=revision,
+            principal_id=principal.id,
+            principal_name=principal.name,
+            values=_values(objective),
+            changed_fields=changed,
+        )
+    )
+    await flush(session)
+
+
+async def create_objective(
+    session: AsyncSession, principal: Principal, mentorship_id: uuid.UUID, values: dict[str, Any]
+) -> Objective:
+    mentorship = await repository.get_scoped(session, principal, mentorship_id, for_update=True)
+    if mentorship.state == "ended":
+        raise Conflict("The mentorship has ended; its objectives are closed.")
+    objective = Objective(mentorship_id=mentorship.id, **values)
+    session.add(objective)
+    await flush(session)
+    await _revise(session, principal, objective, 1, list(FIELDS))
+    await record(
+        session, principal, "create", ENTITY, [objective.id],
+        departement_code=mentorship.departement_code,
+    )  # fmt: skip
+    return objective
+
+
+async def get_objective(
+    session: AsyncSession,
+    principal: Principal,
+    objective_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> tuple[Objective, Mentorship]:
+    visible = repository.scoped(principal).with_only_columns(Mentorship.id)
+    statement = select(Objective).where(
+        Objective.id == objective_id, Objective.mentorship_id.in_(visible)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=Objective)
+    objective = await session.scalar(statement)
+    if objective is None:
+        raise NotFound("No such objective.")
+    mentorship = await session.get(Mentorship, objective.mentorship_id)
+    assert mentorship is not None
+    return objective, mentorship
+
+
+async def update_objective(
+    session: AsyncSession,
+    principal: Principal,
+    objective_id: uuid.UUID,
+    changes: dict[str, Any],
+    if_match: str | None,
+) -> Objective:
+    objective, mentorship = await get_objective(session, principal, objective_id, for_update=True)
+    check_if_match(if_match, objective.version)
+    if not changes:
+        raise InvalidInput("Nothing to update.", field=("body",))
+    if mentorship.state == "ended":
+        raise Conflict("The mentorship has ended; its objectives are closed.")
+    changed = sorted(
+        field for field, value in changes.items() if getattr(objective, field) != value
+    )
+    if not changed:
+        return objective
+    for field in changed:
+        setattr(objective, field, changes[field])
+    await flush(session)
+    await _revise(session, principal, objective, objective.version, changed)
+    await record(
+        session, principal, "update", ENTITY, [objective.id],
+        departement_code=mentorship.departement_code, details={"fields": changed},
+    )  # fmt: skip
+    return objective
+
+
+async def list_objectives(
+    session: AsyncSession,
+    principal: Principal,
+    mentorship_id: uuid.UUID,
+    as_of: datetime | None,
+) -> list[dict[str, Any]]:
+    """The objectives now, or exactly as they stood at `as_of` (from their revisions)."""
+    mentorship = await repository.get_scoped(session, principal, mentorship_id)
+    if as_of is None:
+        objectives = await session.scalars(
+            select(Objective)
+            .where(Objective.mentorship_id == mentorship.id)
+            .order_by(Objective.created_at, Objective.id)
+        )
+        return [current_view(objective) for objective in objectives]
+    latest = (
+        select(ObjectiveRevision)
+        .where(
+            ObjectiveRevision.mentorship_id == mentorship.id,
+            ObjectiveRevision.recorded_at <= as_of,
+        )
+        .order_by(ObjectiveRevision.objective_id, ObjectiveRevision.revision.desc())
+        .distinct(ObjectiveRevision.objective_id)
+    )
+    first_recorded = (
+        select(ObjectiveRevision.objective_id, func.min(ObjectiveRevision.recorded_at))
+        .where(ObjectiveRevision.mentorship_id == mentorship.id)
+        .group_by(ObjectiveRevision.objective_id)
+    )
+    order = {
+        objective_id: started for objective_id, started in await session.execute(first_recorded)
+    }
+    revisions = sorted(
+        await session.scalars(latest), key=lambda r: (order[r.objective_id], str(r.objective_id))
+    )
+    return [
+        {
+            "id": revision.objective_id,
+            "mentorship_id": revision.mentorship_id,
+            "revision": revision.revision,
+            "as_of": as_of,
+            **revision.values,
+        }
+        for revision in revisions
+    ]
+
+
+async def history(
+    session: AsyncSession, principal: Principal, objective_id: uuid.UUID
+) -> list[ObjectiveRevision]:
+    objective, _ = await get_objective(session, principal, objective_id)
+    statement = (
+        select(ObjectiveRevision)
+        .where(ObjectiveRevision.objective_id == objective.id)
+        .order_by(ObjectiveRevision.revision)
+    )
+    return list((await session.scalars(statement)).all())

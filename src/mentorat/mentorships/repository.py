@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorat.auth.principal import Principal, Role
+from mentorat.errors import NotFound
+from mentorat.models import Mentor, Mentorship
+
+
+def scoped(principal: Principal) -> Select[tuple[Mentorship]]:
+    """Educators: their département's children; coordinators: their association's mentors;
+    a mentor: their own mentorships."""
+    statement = select(Mentorship)
+    if principal.role is Role.admin:
+        return statement
+    if principal.in_departement_role:
+        return statement.where(Mentorship.departement_code == principal.departement_code)
+    if principal.role is Role.coordinator:
+        return statement.where(
+            Mentorship.mentor_id.in_(
+                select(Mentor.id).where(Mentor.association_id == principal.association_id)
+            )
+        )
+    return statement.where(Mentorship.mentor_id == principal.mentor_id)
+
+
+async def get_scoped(
+    session: AsyncSession,
+    principal: Principal,
+    mentorship_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> Mentorship:
+    statement = scoped(principal).where(Mentorship.id == mentorship_id)
+    if for_update:
+        statement = statement.with_for_update(of=Mentorship)
+    mentorship = await session.scalar(statement)
+    if mentorship is None:
+        raise NotFound("No such mentorship.")
+    return mentorship

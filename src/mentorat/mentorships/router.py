@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import AwareDatetime
+
+from mentorat.auth.dependencies import AnyRole, MeetingWriter
+from mentorat.kit.etag import etag_for, set_etag
+from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from mentorat.kit.problems import problems
+from mentorat.kit.session import DbSession
+from mentorat.mentorships import meetings, objectives, repository, service, timeline
+from mentorat.mentorships.schemas import (
+    Meeting,
+    MeetingCreate,
+    Mentorship,
+    MentorshipEvent,
+    Objective,
+    ObjectiveCreate,
+    ObjectiveRevision,
+    ObjectiveUpdate,
+    State,
+    TimelineEntry,
+    Transition,
+)
+from mentorat.models import Objective as ObjectiveRow
+
+router = APIRouter(tags=["mentorships"], responses=problems(401, 403, 404, 422))
+IfMatch = Annotated[str | None, Header(description="ETag of the version you change.")]
+
+
+async def _view(session: DbSession, principal: AnyRole, mentorship: object) -> Mentorship:
+    (view,) = await service.views(session, principal, [mentorship])  # type: ignore[list-item]
+    return Mentorship.model_validate(view)
+
+
+@router.get("/v1/mentorships", response_model=Page[Mentorship])
+async def list_mentorships(
+    session: DbSession,
+    principal: AnyRole,
+    state: Annotated[State | None, Query()] = None,
+    needs_attention: Annotated[
+        bool | None,
+        Query(
+            description="Active mentorships with no meeting for 30 days, or whose open "
+            "objectives have all gone stale (unchanged for 30 days or past their target date)."
+        ),
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[Mentorship]:
+    rows, next_cursor = await service.list_mentorships(
+        session, principal, state=state, needs_attention=needs_attention, limit=limit, cursor=cursor
+    )
+    views = await service.views(session, principal, rows)
+    return Page(items=[Mentorship.model_validate(v) for v in views], next_cursor=next_cursor)
+
+
+@router.get("/v1/mentorships/{mentorship_id}", response_model=Mentorship)
+async def get_mentorship(
+    session: DbSession, principal: AnyRole, mentorship_id: uuid.UUID, response: Response
+) -> Mentorship:
+    view = await _view(
+        session, principal, await repository.get_scoped(session, principal, mentorship_id)
+    )
+    set_etag(response, view.version)
+    return view
+
+
+@router.post(
+    "/v1/mentorships/{mentorship_id}/transitions",
+    response_model=Mentorship,
+    responses=problems(409, 412),
+    summary="Move the mentorship to another state",
+)
+async def transition(
+    session: DbSession,
+    principal: AnyRole,
+    mentorship_id: uuid.UUID,
+    body: Transition,
+    response: Response,
+    idempotent: IdempotencyDep,
+    if_match: IfMatch = None,
+) -> Response | Mentorship:
+    """accepted -> active | ended; active -> paused | ended; paused -> active | ended.
+    Any other move is a 409. Ending needs a reason; `safeguarding` rules the pair out for good."""
+    if idempotent.replay is not None:
+        return idempotent.replay
+    mentorship = await service.transition(
+        session, principal, mentorship_id, body.to, reason=body.reason, note=body.note,
+        if_match=if_match,
+    )  # fmt: skip
+    view = await _view(session, principal, mentorship)
+    return await respond(idempotent, response, view, headers={"ETag": etag_for(view.version)})
+
+
+@router.get("/v1/mentorships/{mentorship_id}/events", response_model=list[MentorshipEvent])
+async def list_events(
+    session: DbSession, principal: AnyRole, mentorship_id: uuid.UUID
+) -> list[MentorshipEvent]:
+    rows = await service.list_events(session, principal, mentorship_id)
+    return [MentorshipEvent.model_validate(row) for row in rows]
+
+
+@router.get("/v1/mentorships/{mentorship_id}/objectives", response_model=list[Objective])
+async def list_objectives(
+    session: DbSession,
+    principal: AnyRole,
+    mentorship_id: uuid.UUID,
+    as_of: Annotated[
+        AwareDatetime | None, Query(description="Show the objectives as they stood then.")
+    ] = None,
+) -> list[Objective]:
+    rows = await objectives.list_objectives(session, principal, mentorship_id, as_of)
+    return [Objective.model_validate(row) for row in rows]
+
+
+@router.post(
+    "/v1/mentorships/{mentorship_id}/objectives",
+    response_model=Objective,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(409),
+)
+async def create_objective(
+    session: DbSession,
+    principal: AnyRole,
+    mentorship_id: uuid.UUID,
+    body: ObjectiveCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Response | Objective:
+    if idempotent.replay is not None:
+        return idempotent.replay
+    objective = await objectives.create_objective(
+        session, principal, mentorship_id, body.model_dump()
+    )
+    view = _objective_view(objective)
+    headers = {"ETag": etag_for(objective.version), "Location": f"/v1/objectives/{objective.id}"}
+    return await respond(idempotent, response, view, status_code=201, headers=headers)
+
+
+def _objective_view(objective: ObjectiveRow) -> Objective:
+    return Objective.model_validate(objectives.current_view(objective))
+
+
+@router.patch(
+    "/v1/objectives/{objective_id}", response_model=Objective, responses=problems(409, 412)
+)
+async def update_objective(
+    session: DbSession,
+    principal: AnyRole,
+    objective_id: uuid.UUID,
+    body: ObjectiveUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Objective:
+    """Every change is kept as a revision (who, when, values after, fields changed)."""
+    objective = await objectives.update_objective(
+        session, principal, objective_id, body.model_dump(exclude_unset=True), if_match
+    )
+    set_etag(response, objective.version)
+    return _objective_view(objective)
+
+
+@router.get("/v1/objectives/{objective_id}/history", response_model=list[ObjectiveRevision])
+async def objective_history(
+    session: DbSession, principal: AnyRole, objective_id: uuid.UUID
+) -> list[ObjectiveRevision]:
+    rows = await objectives.history(session, principal, objective_id)
+    return [ObjectiveRevision.model_validate(row) for row in rows]
+
+
+@router.get("/v1/mentorships/{mentorship_id}/meetings", response_model=Page[Meeting])
+async def list_meetings(
+    session: DbSession,
+    principal: AnyRole,
+    mentorship_id: uuid.UUID,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[Meeting]:
+    rows, next_cursor = await meetings.list_meetings(
+        session, principal, mentorship_id, limit=limit, cursor=cursor
+    )
+    return Page(items=[Meeting.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/v1/mentorships/{mentorship_id}/meetings",
+    response_model=Meeting,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(409),
+    summary="Record a meeting (mentor or coordinator)",
+)
+async def create_meeting(
+    session: DbSession,
+    principal: MeetingWriter,
+    mentorship_id: uuid.UUID,
+    body: MeetingCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Response | Meeting:
+    """The first meeting makes an accepted mentorship active."""
+    if idempotent.replay is not None:
+        return idempotent.replay
+    meeting = await meetings.create_meeting(session, principal, mentorship_id, body.model_dump())
+    return await respond(idempotent, response, Meeting.model_validate(meeting), status_code=201)
+
+
+@router.get("/v1/mentorships/{mentorship_id}/timeline", response_model=Page[TimelineEntry])
+async def get_timeline(
+    session: DbSession,
+    principal: AnyRole,
+    mentorship_id: uuid.UUID,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[TimelineEntry]:
+    """Events, objective revisions and meetings, merged in time order."""
+    entries, next_cursor = await timeline.timeline(
+        session, principal, mentorship_id, limit=limit, cursor=cursor
+    )
+    return Page(items=[TimelineEntry.model_validate(e) for e in entries], next_cursor=next_cursor)

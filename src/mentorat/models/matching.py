@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    REAL,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mentorat.models.base import Base, TimestampMixin, VersionedMixin, sql_text_list, uuid_pk
+
+RUN_STATUSES: tuple[str, ...] = ("queued", "running", "succeeded", "failed")
+ACTIVE_RUN_STATUSES: tuple[str, ...] = ("queued", "running")
+OBJECTIVES: tuple[str, ...] = ("coverage_first", "total_score")
+# simulated: written by a dry run, holds nothing. pending: holds the child and a mentor place.
+PROPOSAL_STATUSES: tuple[str, ...] = ("simulated", "pending", "accepted", "declined", "withdrawn")
+UNMATCHED_REASONS: tuple[str, ...] = ("no_feasible_mentor", "taken_by_others", "below_min_score")
+
+
+class MatchingRun(TimestampMixin, Base):
+    """One batch assignment over a département, with its parameters, progress and figures."""
+
+    __tablename__ = "matching_run"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_text_list(RUN_STATUSES)})", name="status"),
+        CheckConstraint(f"objective IN ({sql_text_list(OBJECTIVES)})", name="objective"),
+        CheckConstraint("min_score BETWEEN 0 AND 1", name="min_score_range"),
+        CheckConstraint(
+            "(status IN ('succeeded', 'failed')) = (finished_at IS NOT NULL)", name="finished"
+        ),
+        # At most one run at a time per département: the second is refused by PostgreSQL.
+        Index(
+            "uq_matching_run_one_active_per_departement",
+            "departement_code",
+            unique=True,
+            postgresql_where=text(f"status IN ({sql_text_list(ACTIVE_RUN_STATUSES)})"),
+        ),
+        Index("ix_matching_run_page", "departement_code", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    departement_code: Mapped[str] = mapped_column(
+        ForeignKey("departement.code", ondelete="RESTRICT"), nullable=False
+    )
+    requested_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    requested_by_name: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'queued'"))
+    phase: Mapped[str | None] = mapped_column(Text)
+    objective: Mapped[str] = mapped_column(Text, nullable=False)
+    min_score: Mapped[float] = mapped_column(Float, nullable=False)
+    weights: Mapped[dict[str, float]] = mapped_column(JSONB, nullable=False)
+    dry_run: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    run_date: Mapped[date] = mapped_column(Date, nullable=False)
+    needed_hours: Mapped[float] = mapped_column(Float, nullable=False, server_default=text("2"))
+    child_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    mentor_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    figures: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Proposal(TimestampMixin, VersionedMixin, Base):
+    """A concrete child-mentor pair put forward, with the score and reasons behind it."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_text_list(PROPOSAL_STATUSES)})", name="status"),
+        CheckConstraint("score BETWEEN 0 AND 1", name="score_range"),
+        # A child is held by at most one pending proposal.
+        Index(
+            "uq_proposal_one_pending_per_child",
+            "child_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_proposal_mentor_pending", "mentor_id", postgresql_where=text("status = 'pending'")
+        ),
+        Index("ix_proposal_run", "run_id", "child_id"),
+        UniqueConstraint("run_id", "child_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    run_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("matching_run.id", ondelete="CASCADE")
+    )
+    child_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("child.id", ondelete="CASCADE"), nullable=False
+    )
+    mentor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("mentor.id", ondelete="CASCADE"), nullable=False
+    )
+    departement_code: Mapped[str] = mapped_column(
+        ForeignKey("departement.code", ondelete="RESTRICT"), nullable=False
+    )
+    status: Mapped[str] = mapped_column(Text, nullable=False)
+    score: Mapped[float] = mapped_column(REAL, nullable=False)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The two consents a pending proposal needs before it becomes a mentorship.
+    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    validated_by_name: Mapped[str | None] = mapped_column(Text)
+    mentor_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    mentor_accepted_by_name: Mapped[str | None] = mapped_column(Text)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    declined_by_name: Mapped[str | None] = mapped_column(Text)
+
+
+class MatchingRunUnmatched(Base):
+    """A child a run left unmatched, and why."""
+
+    __tablename__ = "matching_run_unmatched"
+    __table_args__ = (
+        CheckConstraint(f"reason IN ({sql_text_list(UNMATCHED_REASONS)})", name="reason"),
+    )
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("matching_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    child_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("child.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    feasible_mentors: Mapped[int] = mapped_column(Integer, nullable=False)
+    best_score: Mapped[float | None] = mapped_column(REAL)
+    excluded_by_reason: Mapped[dict[str, int]] = mapped_column(JSONB, nullable=False)
+
+
+class PairExclusion(Base):
+    """A child-mentor pair that must never be proposed (an educator's decision)."""
+
+    __tablename__ = "pair_exclusion"
+    __table_args__ = (
+        UniqueConstraint("child_id", "mentor_id"),
+        CheckConstraint("length(btrim(reason)) > 0", name="reason_not_blank"),
+        Index("ix_pair_exclusion_mentor", "mentor_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    child_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("child.id", ondelete="CASCADE"), nullable=False
+    )
+    mentor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("mentor.id", ondelete="CASCADE"), nullable=False
+    )
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_by_name: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=text("now()")
+    )

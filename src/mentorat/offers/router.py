@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+
+from mentorat.auth.dependencies import ChildReader, ChildWriter
+from mentorat.kit.etag import etag_for, set_etag
+from mentorat.kit.idempotency import IdempotencyDep
+from mentorat.kit.problems import problems
+from mentorat.kit.session import DbSession
+from mentorat.offers import service
+from mentorat.offers.schemas import Offer, OfferCreate, OfferUpdate
+
+router = APIRouter(tags=["offers"], responses=problems(401, 403, 404, 422))
+
+
+@router.post(
+    "/v1/children/{child_id}/offers",
+    response_model=Offer,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(409),
+    summary="Record the offer of a mentor to a child",
+)
+async def create_offer(
+    session: DbSession,
+    principal: ChildWriter,
+    child_id: uuid.UUID,
+    body: OfferCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Offer | Response:
+    if idempotent.replay is not None:
+        return idempotent.replay
+    offer = Offer.model_validate(
+        await service.create_offer(session, principal, child_id, body.model_dump())
+    )
+    headers = {"ETag": etag_for(offer.version), "Location": f"/v1/offers/{offer.id}"}
+    response.headers.update(headers)
+    await idempotent.remember(status.HTTP_201_CREATED, offer, headers)
+    return offer
+
+
+@router.get("/v1/children/{child_id}/offers", response_model=list[Offer])
+async def list_offers(
+    session: DbSession, principal: ChildReader, child_id: uuid.UUID
+) -> list[Offer]:
+    """Every offer made to the child, the latest first."""
+    return [
+        Offer.model_validate(offer)
+        for offer in await service.list_offers(session, principal, child_id)
+    ]
+
+
+@router.get("/v1/offers/{offer_id}", response_model=Offer)
+async def get_offer(
+    session: DbSession, principal: ChildReader, offer_id: uuid.UUID, response: Response
+) -> Offer:
+    offer = await service.get_offer(session, principal, offer_id)
+    set_etag(response, offer.version)
+    return Offer.model_validate(offer)
+
+
+@router.patch("/v1/offers/{offer_id}", response_model=Offer, responses=problems(409, 412))
+async def update_offer(
+    session: DbSession,
+    principal: ChildWriter,
+    offer_id: uuid.UUID,
+    body: OfferUpdate,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Offer:
+    """Record the child's answer and the guardian's (or the ASE decision's)."""
+    offer = await service.update_offer(
+        session, principal, offer_id, body.model_dump(exclude_unset=True), if_match
+    )
+    set_etag(response, offer.version)
+    return Offer.model_validate(offer)

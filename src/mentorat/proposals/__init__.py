@@ -1,0 +1,1 @@
+"""Child-mentor pairs put forward, and the two consents that make them a mentorship."""

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from mentorat.auth.dependencies import AnyRole, ChildWriter
+from mentorat.kit.etag import etag_for
+from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from mentorat.kit.problems import problems
+from mentorat.kit.session import DbSession
+from mentorat.proposals import service
+from mentorat.proposals.schemas import Proposal, ProposalCreate, ProposalDecline
+
+router = APIRouter(
+    prefix="/v1/proposals", tags=["proposals"], responses=problems(401, 403, 404, 422)
+)
+
+ProposalStatus = Literal["simulated", "pending", "accepted", "declined"]
+
+
+async def _one(session: DbSession, principal: AnyRole, proposal: object) -> Proposal:
+    (view,) = await service.views(session, principal, [proposal])  # type: ignore[list-item]
+    return Proposal.model_validate(view)
+
+
+@router.post(
+    "",
+    response_model=Proposal,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(409),
+    summary="Propose a mentor for a child (an educator's choice)",
+)
+async def create_proposal(
+    session: DbSession,
+    principal: ChildWriter,
+    body: ProposalCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Response | Proposal:
+    """The pair must be feasible (a 409 says which constraint rules it out). It holds the
+    child and one of the mentor's places until it is declined or becomes a mentorship."""
+    if idempotent.replay is not None:
+        return idempotent.replay
+    proposal = await service.create_proposal(session, principal, body.child_id, body.mentor_id)
+    view = await _one(session, principal, proposal)
+    headers = {"Location": f"/v1/proposals/{view.id}", "ETag": etag_for(view.version)}
+    return await respond(idempotent, response, view, status_code=201, headers=headers)
+
+
+@router.get("", response_model=Page[Proposal])
+async def list_proposals(
+    session: DbSession,
+    principal: AnyRole,
+    status_filter: Annotated[ProposalStatus | None, Query(alias="status")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[Proposal]:
+    rows, next_cursor = await service.list_proposals(
+        session, principal, status=status_filter, limit=limit, cursor=cursor
+    )
+    views = await service.views(session, principal, rows)
+    return Page(items=[Proposal.model_validate(v) for v in views], next_cursor=next_cursor)
+
+
+@router.get("/{proposal_id}", response_model=Proposal)
+async def get_proposal(session: DbSession, principal: AnyRole, proposal_id: uuid.UUID) -> Proposal:
+    return await _one(session, principal, await service.get_scoped(session, principal, proposal_id))
+
+
+@router.post(
+    "/{proposal_id}/validate",
+    response_model=Proposal,
+    responses=problems(409),
+    summary="The département side validates the proposal",
+)
+async def validate_proposal(
+    session: DbSession,
+    principal: AnyRole,
+    proposal_id: uuid.UUID,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Response | Proposal:
+    if idempotent.replay is not None:
+        return idempotent.replay
+    proposal, _ = await service.validate(session, principal, proposal_id)
+    return await respond(idempotent, response, await _one(session, principal, proposal))
+
+
+@router.post(
+    "/{proposal_id}/accept",
+    response_model=Proposal,
+    responses=problems(409),
+    summary="The mentor (or their coordinator) accepts the proposal",
+)
+async def accept_proposal(
+    session: DbSession,
+    principal: AnyRole,
+    proposal_id: uuid.UUID,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Response | Proposal:
+    """With both consents given, the proposal becomes a mentorship (`mentorship_id`)."""
+    if idempotent.replay is not None:
+        return idempotent.replay
+    proposal, _ = await service.accept(session, principal, proposal_id)
+    return await respond(idempotent, response, await _one(session, principal, proposal))
+
+
+@router.post(
+    "/{proposal_id}/decline",
+    response_model=Proposal,
+    responses=problems(409),
+    summary="Either side declines; the child and the mentor's place are free again",
+)
+async def decline_proposal(
+    session: DbSession,
+    principal: AnyRole,
+    proposal_id: uuid.UUID,
+    body: ProposalDecline,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Response | Proposal:
+    if idempotent.replay is not None:
+        return idempotent.replay
+    proposal = await service.decline(session, principal, proposal_id, body.reason)
+    return await respond(idempotent, response, await _one(session, principal, proposal))

@@ -1,0 +1,109 @@
+"""Migrations on their own fresh database: upgrade, downgrade to nothing, upgrade again."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from mentorat.kit.db import async_url, downgrade, head_revision, upgrade
+from mentorat.models import Base
+from tests.conftest import create_database, drop_database
+
+# What a migration can leave behind in the public schema, besides Alembic's own table.
+LEFTOVERS = {
+    "tables": """
+        SELECT table_name FROM information_schema.tables
+        WHERE table_schema = 'public' AND table_name <> 'alembic_version'
+    """,
+    "functions": """
+        SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public'
+    """,
+    "types": """
+        SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c')
+          AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.reltype = t.oid)
+    """,
+    "sequences": "SELECT sequence_name FROM information_schema.sequences"
+    " WHERE sequence_schema = 'public'",
+}
+
+
+@pytest.fixture
+async def fresh_url(server_url: URL) -> AsyncIterator[URL]:
+    name = f"mentorat_migrations_{uuid.uuid4().hex[:12]}"
+    url = await create_database(server_url, name)
+    try:
+        yield url
+    finally:
+        await drop_database(server_url, name)
+
+
+async def _query(url: URL, sql: str) -> set[str]:
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            return {row[0] for row in await connection.execute(text(sql))}
+    finally:
+        await engine.dispose()
+
+
+async def _leftovers(url: URL) -> dict[str, set[str]]:
+    return {kind: await _query(url, sql) for kind, sql in LEFTOVERS.items()}
+
+
+def _schema_diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def _diff_with_models(url: URL) -> list[Any]:
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_schema_diff)
+    finally:
+        await engine.dispose()
+
+
+class TestMigrations:
+    async def test_upgrade_downgrade_upgrade(self, fresh_url: URL) -> None:
+        # Alembic's env runs its own event loop, so it goes to a thread.
+        await asyncio.to_thread(upgrade, fresh_url)
+        tables = await _query(fresh_url, LEFTOVERS["tables"])
+        assert set(Base.metadata.tables) <= tables
+        version = await _query(fresh_url, "SELECT version_num FROM alembic_version")
+        assert version == {head_revision()}
+        departements = await _query(fresh_url, "SELECT code FROM departement")
+        assert {"01", "2A", "53", "69M", "75", "976"} <= departements
+
+        await asyncio.to_thread(downgrade, fresh_url, "base")
+        assert await _leftovers(fresh_url) == {kind: set() for kind in LEFTOVERS}
+        assert await _query(fresh_url, "SELECT version_num FROM alembic_version") == set()
+
+        await asyncio.to_thread(upgrade, fresh_url)
+        assert await _query(fresh_url, LEFTOVERS["tables"]) == tables
+        assert await _query(fresh_url, "SELECT version_num FROM alembic_version") == version
+
+    async def test_migrations_build_the_schema_the_models_describe(self, fresh_url: URL) -> None:
+        await asyncio.to_thread(upgrade, fresh_url)
+        assert await _diff_with_models(fresh_url) == []
+
+    async def test_audit_trail_is_append_only_after_upgrade(self, fresh_url: URL) -> None:
+        await asyncio.to_thread(upgrade, fresh_url)
+        triggers = await _query(
+            fresh_url,
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_event'::regclass"
+            " AND NOT tgisinternal",
+        )
+        assert triggers == {"audit_event_append_only", "audit_event_no_truncate"}
