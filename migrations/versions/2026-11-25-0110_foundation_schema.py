@@ -510,7 +510,9 @@ def upgrade() -> None:
         sa.Column("principal_id", sa.UUID(), nullable=False),
         sa.Column("token_hash", sa.LargeBinary(), nullable=False),
         sa.Column("prefix", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default="now()", nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),

@@ -17,35 +17,55 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # A mentor's places are held by pending proposals and by accepted or active mentorships (a
-# paused one frees its place until it resumes). Both tables lock the mentor row and recount,
-# so concurrent writers queue up and the sum never exceeds the capacity.
+# paused one frees its place until it resumes). Statement-level triggers on both tables lock
+# the touched mentor rows (in id order) and recount into mentor.places_held, which a CHECK
+# keeps within the capacity: concurrent writers queue up and never overfill a mentor.
 # The lock is FOR NO KEY UPDATE, not FOR UPDATE: the foreign key check of the same INSERT has
 # already taken FOR KEY SHARE on the mentor row, and FOR UPDATE conflicts with the KEY SHARE
 # of a concurrent insert, so two writers deadlocked. NO KEY UPDATE still excludes the other
 # writers' NO KEY UPDATE (and the FOR UPDATE of a capacity change).
 MENTOR_HOLD_FUNCTION = """
-CREATE FUNCTION mentor_places_check(mentors uuid[]) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    over_capacity uuid;
+CREATE FUNCTION mentor_places_recount(mentors uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF cardinality(mentors) = 0 THEN
         RETURN;
     END IF;
     PERFORM 1 FROM mentor WHERE id = ANY(mentors) ORDER BY id FOR NO KEY UPDATE;
-    SELECT m.id INTO over_capacity FROM mentor m
-     WHERE m.id = ANY(mentors)
-       AND m.capacity <
+    UPDATE mentor m SET places_held =
            (SELECT count(*) FROM proposal p WHERE p.mentor_id = m.id AND p.status = 'pending')
          + (SELECT count(*) FROM mentorship s
              WHERE s.mentor_id = m.id AND s.state IN ('accepted', 'active'))
-     LIMIT 1;
-    IF over_capacity IS NOT NULL THEN
-        RAISE EXCEPTION 'mentor % has no capacity left', over_capacity
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'proposal_mentor_capacity';
-    END IF;
+     WHERE m.id = ANY(mentors);
 END
 $$
 """
+
+# What matching needs of a mentor, packed into one binary record (see models/mentor.py,
+# MENTOR_RECORD_FIELDS); frozen here as it was when this revision was written.
+MENTOR_RECORD_SQL = " || ".join(
+    (
+        'uuid_send(id)',
+        'float4send(latitude::real)',
+        'float4send(longitude::real)',
+        'float4send(travel_radius_km::real)',
+        "int8send(mentorat_code_mask(goals, ARRAY['orientation', 'stage', 'alternance', "
+        "'apprentissage', 'emploi', 'numerique', 'scolarite', 'confiance', 'rome-A', "
+        "'rome-B', 'rome-C', 'rome-D', 'rome-E', 'rome-F', 'rome-G', 'rome-H', 'rome-I', "
+        "'rome-J', 'rome-K', 'rome-L', 'rome-M', 'rome-N']))",
+        'availability',
+        'boolsend(remote_ok)',
+        "int2send((CASE gender WHEN 'female' THEN 1 WHEN 'male' THEN 2 WHEN 'other' THEN 3 "
+        'ELSE 0 END)::smallint)',
+        "int8send(mentorat_code_mask(languages, ARRAY['fr', 'en', 'ar', 'es', 'pt', 'de', "
+        "'it', 'tr', 'ro', 'ru', 'uk', 'pl', 'zh', 'vi', 'ta', 'bn', 'ur', 'fa', 'ps', "
+        "'ku', 'am', 'ti', 'so', 'sw', 'wo', 'ff', 'bm', 'ln', 'sq', 'hy', 'ka', 'sr', "
+        "'nl', 'ber', 'km', 'lo', 'ht', 'rcf', 'gcf', 'sgn']))",
+        'boolsend(active AND deleted_at IS NULL)',
+        "date_send(coalesce(honorability_checked_on, 'infinity'::date))",
+        "date_send(coalesce(honorability_valid_until, '-infinity'::date))",
+        'int4send(greatest(capacity - places_held, 0))',
+    )
+)
 
 PROPOSAL_HOLD_FUNCTION = """
 CREATE OR REPLACE FUNCTION proposal_hold_check() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -62,26 +82,28 @@ END
 $$
 """
 
-# Statement-level: a run's multi-row insert is checked once per mentor, not once per row.
-PROPOSAL_PLACES_TRIGGER_FUNCTION = """
-CREATE FUNCTION proposal_places_check() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM mentor_places_check(
-        ARRAY(SELECT DISTINCT mentor_id FROM changed WHERE status = 'pending'));
-    RETURN NULL;
-END
-$$
-"""
-
-MENTORSHIP_PLACES_TRIGGER_FUNCTION = """
-CREATE FUNCTION mentorship_places_check() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM mentor_places_check(
-        ARRAY(SELECT DISTINCT mentor_id FROM changed WHERE state IN ('accepted', 'active')));
-    RETURN NULL;
-END
-$$
-"""
+# Statement-level: a run's multi-row insert recounts each touched mentor once, in id order.
+PLACES_EVENTS = {
+    "INSERT": ("REFERENCING NEW TABLE AS new_rows", "SELECT mentor_id FROM new_rows"),
+    "UPDATE": (
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "SELECT mentor_id FROM new_rows UNION SELECT mentor_id FROM old_rows",
+    ),
+    "DELETE": ("REFERENCING OLD TABLE AS old_rows", "SELECT mentor_id FROM old_rows"),
+}
+PLACES_TRIGGER_FUNCTIONS = tuple(
+    f"""
+    CREATE FUNCTION {table}_places_{event.lower()}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM mentor_places_recount(ARRAY(
+            SELECT DISTINCT mentor_id FROM ({rows}) AS touched ORDER BY mentor_id));
+        RETURN NULL;
+    END
+    $$
+    """
+    for table in ("proposal", "mentorship")
+    for event, (_, rows) in PLACES_EVENTS.items()
+)
 
 # Append-only: no UPDATE ever, and no DELETE while the mentorship exists. Rows go only with
 # their mentorship (the ON DELETE CASCADE of a child's or mentor's purge), which is already
@@ -101,12 +123,12 @@ $$
 TRIGGERS = (
     *(
         f"""
-        CREATE TRIGGER {table}_places_check_{event.lower()} AFTER {event} ON {table}
-            REFERENCING NEW TABLE AS changed
-            FOR EACH STATEMENT EXECUTE FUNCTION {table}_places_check()
+        CREATE TRIGGER {table}_places_{event.lower()} AFTER {event} ON {table}
+            {transition}
+            FOR EACH STATEMENT EXECUTE FUNCTION {table}_places_{event.lower()}()
         """
         for table in ("proposal", "mentorship")
-        for event in ("INSERT", "UPDATE")
+        for event, (transition, _) in PLACES_EVENTS.items()
     ),
     """
     CREATE TRIGGER mentorship_event_append_only BEFORE UPDATE OR DELETE ON mentorship_event
@@ -281,11 +303,26 @@ def upgrade() -> None:
     op.add_column('proposal', sa.Column('decline_reason', sa.Text(), nullable=True))
     op.add_column('proposal', sa.Column('declined_by_name', sa.Text(), nullable=True))
 
+    op.add_column(
+        'mentor', sa.Column('places_held', sa.Integer(), server_default=sa.text('0'), nullable=False)
+    )
+    op.add_column(
+        'mentor',
+        sa.Column('matching_record', sa.LargeBinary(), sa.Computed(MENTOR_RECORD_SQL, persisted=True)),
+    )
+    # Pending proposals from matching runs already hold places.
+    op.execute(
+        "UPDATE mentor m SET places_held = (SELECT count(*) FROM proposal p"
+        " WHERE p.mentor_id = m.id AND p.status = 'pending')"
+    )
+    op.create_check_constraint(
+        op.f('ck_mentor_places_within_capacity'), 'mentor', 'places_held BETWEEN 0 AND capacity'
+    )
+
     for statement in (
         MENTOR_HOLD_FUNCTION,
         PROPOSAL_HOLD_FUNCTION,
-        PROPOSAL_PLACES_TRIGGER_FUNCTION,
-        MENTORSHIP_PLACES_TRIGGER_FUNCTION,
+        *PLACES_TRIGGER_FUNCTIONS,
         FORBID_CHANGE_FUNCTION,
         *TRIGGERS,
     ):
@@ -295,20 +332,27 @@ def downgrade() -> None:
     for trigger, table in (
         ("objective_revision_append_only", "objective_revision"),
         ("mentorship_event_append_only", "mentorship_event"),
-        ("mentorship_places_check_insert", "mentorship"),
-        ("mentorship_places_check_update", "mentorship"),
-        ("proposal_places_check_insert", "proposal"),
-        ("proposal_places_check_update", "proposal"),
+        *(
+            (f"{table}_places_{event.lower()}", table)
+            for table in ("proposal", "mentorship")
+            for event in PLACES_EVENTS
+        ),
     ):
         op.execute(f"DROP TRIGGER {trigger} ON {table}")
     for function in (
         "forbid_change()",
-        "mentorship_places_check()",
-        "proposal_places_check()",
-        "mentor_places_check(uuid[])",
+        *(
+            f"{table}_places_{event.lower()}()"
+            for table in ("proposal", "mentorship")
+            for event in PLACES_EVENTS
+        ),
+        "mentor_places_recount(uuid[])",
     ):
         op.execute(f"DROP FUNCTION {function}")
     op.execute(PREVIOUS_PROPOSAL_HOLD_FUNCTION)
+    op.drop_constraint(op.f('ck_mentor_places_within_capacity'), 'mentor', type_='check')
+    op.drop_column('mentor', 'matching_record')
+    op.drop_column('mentor', 'places_held')
     op.drop_column('proposal', 'declined_by_name')
     op.drop_column('proposal', 'decline_reason')
     op.drop_column('proposal', 'mentor_accepted_by_name')

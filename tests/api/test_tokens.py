@@ -23,6 +23,13 @@ async def create(client: httpx.AsyncClient, actors: Actors, **body: object) -> d
 
 
 class TestTokenCreation:
+    async def test_creation_time_is_the_transaction_time_not_the_migration_time(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+    ) -> None:
+        created = await create(client, actors, name="Horodatage", role="admin")
+        now = await session.scalar(select(func.now()))
+        assert datetime.fromisoformat(str(created["created_at"])) == now
+
     async def test_the_token_is_returned_once_and_works(
         self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
     ) -> None:

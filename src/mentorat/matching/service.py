@@ -20,6 +20,7 @@ from mentorat.audit.service import record
 from mentorat.auth.principal import Principal, Role
 from mentorat.children import repository as children_repository
 from mentorat.errors import InvalidInput, NotFound
+from mentorat.kit.clock import today_in
 from mentorat.kit.db import Database
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
@@ -133,7 +134,7 @@ async def create_run(session: AsyncSession, principal: Principal, data: RunCreat
         min_score=data.min_score,
         weights=data.weights.model_dump(),
         dry_run=data.dry_run,
-        run_date=data.run_date or date.today(),
+        run_date=data.run_date or today_in(departement_code),
         needed_hours=data.needed_hours,
         child_ids=sorted(set(data.child_ids)) if data.child_ids else None,
         mentor_ids=sorted(set(data.mentor_ids)) if data.mentor_ids else None,
@@ -519,7 +520,7 @@ async def mentor_candidates(
 ) -> dict[str, Any]:
     """The best feasible mentors for one child, explained, and why the others are out."""
     child = await children_repository.get_scoped(session, principal, child_id)
-    run_date = run_date or date.today()
+    run_date = run_date or today_in(child.departement_code)
     child_statement = select(Child).where(Child.id == child.id)
     mentor_statement = mentors_serving(child.departement_code)
     children = await load_children(session, child_statement)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
 from mentorat.errors import Conflict, InvalidInput
+from mentorat.kit.clock import local_date, today_in
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
 from mentorat.mentorships import repository
@@ -27,9 +28,9 @@ async def create_meeting(
     if mentorship.state == "ended":
         raise Conflict("The mentorship has ended.")
     held_on: date = values["held_on"]
-    if held_on > date.today():
+    if held_on > today_in(mentorship.departement_code):
         raise InvalidInput("A meeting cannot be in the future.", field=("body", "held_on"))
-    if held_on < mentorship.created_at.date():
+    if held_on < local_date(mentorship.created_at, mentorship.departement_code):
         raise InvalidInput("A meeting cannot predate the mentorship.", field=("body", "held_on"))
     meeting = Meeting(
         mentorship_id=mentorship.id,

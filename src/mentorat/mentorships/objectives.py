@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.audit.service import record
@@ -147,7 +148,7 @@ async def list_objectives(
             ObjectiveRevision.recorded_at <= as_of,
         )
         .order_by(ObjectiveRevision.objective_id, ObjectiveRevision.revision.desc())
-        .distinct(ObjectiveRevision.objective_id)
+        .ext(distinct_on(ObjectiveRevision.objective_id))
     )
     first_recorded = (
         select(ObjectiveRevision.objective_id, func.min(ObjectiveRevision.recorded_at))

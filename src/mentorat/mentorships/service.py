@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
 from mentorat.errors import Conflict, InvalidInput
+from mentorat.kit.clock import today_in
 from mentorat.kit.etag import check_if_match
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
@@ -190,7 +191,7 @@ async def list_mentorships(
     if state is not None:
         statement = statement.where(Mentorship.state == state)
     if needs_attention is not None:
-        condition = _needs_attention(date.today())
+        condition = _needs_attention(today_in(principal.departement_code))
         statement = statement.where(condition if needs_attention else ~condition)
     return await paginate(
         session, statement, [Mentorship.created_at, Mentorship.id], limit=limit, cursor=cursor
@@ -210,7 +211,6 @@ async def views(
     """Mentorships with the child as the caller may see them, the mentor and the cadence."""
     if not mentorships:
         return []
-    today = date.today()
     children = {
         child.id: child
         for child in await session.scalars(
@@ -223,6 +223,7 @@ async def views(
             select(Mentor).where(id_in(Mentor.id, [m.mentor_id for m in mentorships]))
         )
     }
+    today = today_in(principal.departement_code)
     cadence = await _cadences(session, [m.id for m in mentorships], today)
     educator_side = principal.is_admin or principal.in_departement_role
     result = []

@@ -10,10 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.principal import Principal
+from mentorat.kit.clock import time_zone_name
 from mentorat.kit.pagination import decode_cursor, encode_cursor
 from mentorat.mentorships import repository
 
-# A meeting carries a date only: it sits at noon, Paris time, on that day.
+# A meeting carries a date only: it sits at noon, the département's time, on that day.
 ENTRIES = """
 SELECT at, kind, id, data FROM (
     SELECT occurred_at AS at, 'event' AS kind, id::text AS id,
@@ -27,7 +28,7 @@ SELECT at, kind, id, data FROM (
                               'by', principal_name)
       FROM objective_revision WHERE mentorship_id = :mentorship_id
     UNION ALL
-    SELECT (held_on + time '12:00') AT TIME ZONE 'Europe/Paris', 'meeting', id::text,
+    SELECT (held_on + time '12:00') AT TIME ZONE :time_zone, 'meeting', id::text,
            jsonb_build_object('held_on', held_on, 'duration_minutes', duration_minutes,
                               'mode', mode, 'note', note, 'by', entered_by_name)
       FROM meeting WHERE mentorship_id = :mentorship_id
@@ -57,7 +58,11 @@ async def timeline(
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     mentorship = await repository.get_scoped(session, principal, mentorship_id)
-    parameters: dict[str, Any] = {"mentorship_id": mentorship.id, "limit": limit + 1}
+    parameters: dict[str, Any] = {
+        "mentorship_id": mentorship.id,
+        "time_zone": time_zone_name(mentorship.departement_code),
+        "limit": limit + 1,
+    }
     after = ""
     if cursor is not None:
         at, kind, entry_id = decode_cursor(cursor, [datetime, str, str])

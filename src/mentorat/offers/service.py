@@ -11,6 +11,7 @@ from mentorat.audit.service import record
 from mentorat.auth.principal import Principal, Role
 from mentorat.children import repository as children_repository
 from mentorat.errors import Conflict, InvalidInput, NotFound
+from mentorat.kit.clock import today_in
 from mentorat.kit.etag import check_if_match
 from mentorat.kit.repository import flush
 from mentorat.models import Offer
@@ -52,8 +53,8 @@ async def get_offer(
     return offer
 
 
-def _validate_dates(offered_on: date) -> None:
-    if offered_on > date.today():
+def _validate_dates(offered_on: date, departement_code: str) -> None:
+    if offered_on > today_in(departement_code):
         raise InvalidInput("An offer cannot be dated in the future.", field=("body", "offered_on"))
 
 
@@ -61,8 +62,8 @@ async def create_offer(
     session: AsyncSession, principal: Principal, child_id: uuid.UUID, values: dict[str, Any]
 ) -> Offer:
     child = await children_repository.get_scoped(session, principal, child_id, for_update=True)
-    offered_on = values.get("offered_on") or date.today()
-    _validate_dates(offered_on)
+    offered_on = values.get("offered_on") or today_in(child.departement_code)
+    _validate_dates(offered_on, child.departement_code)
     child_answer = values.get("child_answer") or "pending"
     guardian_answer = values.get("guardian_answer") or "pending"
     decided = _derived_outcome(child_answer, guardian_answer) != "pending"

@@ -4,7 +4,7 @@ accepted by the mentor side; with both consents they become a mentorship."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -14,6 +14,7 @@ from mentorat.audit.service import record
 from mentorat.auth.principal import Principal, Role
 from mentorat.children import repository as children_repository
 from mentorat.errors import Conflict, Forbidden, NotFound
+from mentorat.kit.clock import today_in
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
 from mentorat.matching.loading import id_in, load_children, load_exclusions, load_mentors
@@ -82,7 +83,7 @@ async def create_proposal(
     child_statement = select(Child).where(Child.id == child.id)
     mentor_statement = select(Mentor).where(Mentor.id == mentor.id)
     children = await load_children(session, child_statement)
-    mentors = await load_mentors(session, mentor_statement, date.today())
+    mentors = await load_mentors(session, mentor_statement, today_in(child.departement_code))
     exclusions = await load_exclusions(
         session, children, mentors, child_statement, mentor_statement
     )
