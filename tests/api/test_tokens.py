@@ -183,3 +183,17 @@ class TestTokenExpiry:
         response = await client.get(TOKENS, headers=headers)
         assert_problem(response, 401)
         assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+class TestTokenForDeletedMentor:
+    async def test_no_token_for_a_mentor_who_left(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+    ) -> None:
+        url = f"/v1/mentors/{actors.mentor_a1.id}"
+        assert (await client.delete(url, headers=actors.coordinator_a)).status_code == 204
+        response = await client.post(
+            TOKENS,
+            json={"name": "Ancien", "role": "mentor", "mentor_id": str(actors.mentor_a1.id)},
+            headers=actors.admin,
+        )
+        assert_problem(response, 422)

@@ -377,3 +377,28 @@ class TestBadInput:
             "Invalid field(s): capacity, location.latitude, location.longitude"
         )
         assert problem["request_id"] == response.headers["x-request-id"]
+
+
+class TestNullNamesTheField:
+    async def test_null_on_a_required_field_is_located_on_that_field(
+        self, client: httpx.AsyncClient, actors: Actors
+    ) -> None:
+        response = await client.patch(
+            f"/v1/children/{actors.child_53.id}",
+            json={"first_name": None},
+            headers=actors.educator_53,
+        )
+        problem = assert_problem(response, 422)
+        assert [issue["loc"] for issue in problem["errors"]] == [["first_name"]]
+
+
+class TestHonorabilityPlausibility:
+    async def test_a_check_valid_for_a_century_is_refused(
+        self, client: httpx.AsyncClient, actors: Actors
+    ) -> None:
+        response = await client.patch(
+            f"/v1/mentors/{actors.mentor_a1.id}",
+            json={"honorability_check": {"checked_on": "2026-01-10", "valid_until": "2126-01-10"}},
+            headers=actors.coordinator_a,
+        )
+        assert_problem(response, 422)

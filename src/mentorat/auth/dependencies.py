@@ -13,7 +13,7 @@ from mentorat.auth.principal import Principal, Role
 from mentorat.auth.tokens import hash_token
 from mentorat.errors import Forbidden, NotAuthenticated
 from mentorat.kit.session import DbSession
-from mentorat.models import ApiToken
+from mentorat.models import ApiToken, Mentor
 from mentorat.models import Principal as PrincipalRow
 
 bearer_scheme = HTTPBearer(auto_error=False, description="A token from `mentorat tokens create`.")
@@ -30,10 +30,13 @@ async def authenticate(
         await session.execute(
             select(ApiToken.id, PrincipalRow)
             .join(PrincipalRow, PrincipalRow.id == ApiToken.principal_id)
+            .outerjoin(Mentor, Mentor.id == PrincipalRow.mentor_id)
             .where(
                 ApiToken.token_hash == hash_token(credentials.credentials),
                 ApiToken.revoked_at.is_(None),
                 or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > func.now()),
+                # A mentor who left (soft-deleted) keeps no access.
+                or_(PrincipalRow.mentor_id.is_(None), Mentor.deleted_at.is_(None)),
             )
         )
     ).first()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
 from sqlalchemy import inspect
 
 
@@ -47,16 +47,13 @@ class UpdateSchema(Schema):
 
     nullable_fields: ClassVar[frozenset[str]] = frozenset()
 
-    @model_validator(mode="after")
-    def _no_null_for_required(self) -> Self:
-        nulled = sorted(
-            name
-            for name in self.model_fields_set
-            if getattr(self, name) is None and name not in self.nullable_fields
-        )
-        if nulled:
-            raise ValueError(f"{', '.join(nulled)} cannot be null")
-        return self
+    @field_validator("*")
+    @classmethod
+    def _no_null_for_required(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs only on fields the caller sent, so the error's loc names the field.
+        if value is None and info.field_name not in cls.nullable_fields:
+            raise ValueError(f"{info.field_name} cannot be null")
+        return value
 
 
 def column_values(row: object) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode, column_values
 from mentorat.kit.session import DbSession
 from mentorat.mentors import repository, service
-from mentorat.mentors.schemas import HonorabilityCheck, Mentor, MentorCreate, MentorUpdate
+from mentorat.mentors.schemas import HonorabilityCheckRead, Mentor, MentorCreate, MentorUpdate
 from mentorat.models import Mentor as MentorRow
 from mentorat.profile import profile_from_row
 
@@ -25,7 +25,7 @@ IfMatch = Annotated[str | None, Header(description="ETag of the version you edit
 def to_schema(mentor: MentorRow) -> Mentor:
     check = None
     if mentor.honorability_checked_on and mentor.honorability_valid_until:
-        check = HonorabilityCheck(
+        check = HonorabilityCheckRead(
             checked_on=mentor.honorability_checked_on, valid_until=mentor.honorability_valid_until
         )
     return Mentor.model_validate(

@@ -1,16 +1,27 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from mentorat.kit.schemas import Email, NonEmptyStr, Phone, ReadSchema, Schema, UpdateSchema
 from mentorat.models.mentor import MAX_CAPACITY, MAX_TRAVEL_RADIUS_KM
 from mentorat.profile import Availability, Goals, Languages, Location, WeeklySlot
 from mentorat.vocabulary import GENDERS
 
+EARLIEST_DATE = date(1990, 1, 1)
+MAX_HONORABILITY_VALIDITY = timedelta(days=3653)  # a plausibility bound, not a legal rule
+
+
+def _past_date(value: date | None) -> date | None:
+    if value is not None and not EARLIEST_DATE <= value <= date.today() + timedelta(days=1):
+        raise ValueError("must be a past date, from 1990 on")
+    return value
+
+
+PastDate = Annotated[date, AfterValidator(_past_date)]
 Gender = Literal[GENDERS]  # type: ignore[valid-type]
 Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY, description="Simultaneous mentees.")]
 TravelRadius = Annotated[float, Field(gt=0, le=MAX_TRAVEL_RADIUS_KM)]
@@ -23,10 +34,19 @@ class HonorabilityCheck(Schema):
     valid_until: date
 
     @model_validator(mode="after")
-    def _ordered(self) -> Self:
+    def _plausible(self) -> Self:
         if self.valid_until < self.checked_on:
             raise ValueError("valid_until must not be before checked_on")
+        if not EARLIEST_DATE <= self.checked_on <= date.today() + timedelta(days=1):
+            raise ValueError("checked_on must be a past date")
+        if self.valid_until > self.checked_on + MAX_HONORABILITY_VALIDITY:
+            raise ValueError("a check is not valid for more than 10 years")
         return self
+
+
+class HonorabilityCheckRead(ReadSchema):
+    checked_on: date
+    valid_until: date
 
 
 class MentorCreate(Schema):
@@ -46,7 +66,7 @@ class MentorCreate(Schema):
     languages: Languages = Field(default_factory=list, description="Languages spoken.")
     remote_ok: bool = False
     honorability_check: HonorabilityCheck | None = None
-    training_completed_on: date | None = None
+    training_completed_on: PastDate | None = None
     active: bool = True
 
 
@@ -68,7 +88,7 @@ class MentorUpdate(UpdateSchema):
     languages: Languages | None = None
     remote_ok: bool | None = None
     honorability_check: HonorabilityCheck | None = None
-    training_completed_on: date | None = None
+    training_completed_on: PastDate | None = None
     active: bool | None = None
 
 
@@ -90,7 +110,7 @@ class Mentor(ReadSchema):
     gender: str | None
     languages: list[str]
     remote_ok: bool
-    honorability_check: HonorabilityCheck | None
+    honorability_check: HonorabilityCheckRead | None
     training_completed_on: date | None
     active: bool
     version: int

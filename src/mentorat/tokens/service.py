@@ -41,7 +41,8 @@ async def _check_scope_exists(session: AsyncSession, data: TokenCreate) -> None:
         (data.mentor_id, Mentor, "mentor_id"),
     )
     for key, model, field in checks:
-        if key is not None and await session.get(model, key) is None:
+        found = await session.get(model, key) if key is not None else None
+        if key is not None and (found is None or getattr(found, "deleted_at", None) is not None):
             raise InvalidInput(
                 f"No such {field.removesuffix('_id').removesuffix('_code')}.", field=("body", field)
             )
