@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from mentorat.auth.principal import Principal, Role
-from mentorat.errors import NotFound
+from mentorat.kit.repository import one_or_404
 from mentorat.models import Association, Mentor, association_departement
 
 
@@ -41,9 +41,4 @@ async def get_scoped(
     for_update: bool = False,
 ) -> Association:
     statement = scoped(principal).where(Association.id == association_id)
-    if for_update:
-        statement = statement.with_for_update(of=Association)
-    association = await session.scalar(statement)
-    if association is None:
-        raise NotFound("No such association.")
-    return association
+    return await one_or_404(session, statement, "association", for_update=for_update)

@@ -9,7 +9,7 @@ from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
 from mentorat.children import repository
 from mentorat.children.schemas import ChildCreate, ChildUpdate
-from mentorat.errors import Forbidden, InvalidInput, NotFound
+from mentorat.errors import InvalidInput, NotFound
 from mentorat.kit.etag import check_if_match
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
@@ -29,8 +29,6 @@ async def list_children(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Child], str | None]:
-    if include_deleted and not principal.is_admin:
-        raise Forbidden("Only an administrator lists deleted records.")
     statement = repository.scoped(principal, include_deleted=include_deleted)
     if departement is not None:
         statement = statement.where(Child.departement_code == departement)

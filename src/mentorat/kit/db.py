@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,10 @@ def start_embedded_server(data_dir: Path) -> URL:
     pgserver shares one server between the processes that use the same folder, so `serve`
     and `tokens create` run side by side on the same data.
     """
-    import pgserver  # imported here: only needed without a configured server
+    with warnings.catch_warnings():
+        # platformdirs warns when a container has no XDG runtime folder; pgserver copes.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver  # imported here: only needed without a configured server
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)

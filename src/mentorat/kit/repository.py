@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from mentorat.errors import Conflict, PreconditionFailed
+from mentorat.auth.principal import Principal
+from mentorat.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 
 UNIQUE_VIOLATION = "23505"
 FOREIGN_KEY_VIOLATION = "23503"
@@ -61,3 +63,24 @@ async def flush(session: AsyncSession, *, conflict: str = "This record already e
         if state == FOREIGN_KEY_VIOLATION:
             raise Conflict("The record is still referenced, or refers to a missing one.") from error
         raise
+
+
+def live_rows(
+    statement: Select[Any], model: Any, principal: Principal, *, include_deleted: bool
+) -> Select[Any]:
+    """Soft-deleted rows are for an administrator who asks for them; others asking are refused."""
+    if include_deleted and not principal.is_admin:
+        raise Forbidden("Only an administrator sees deleted records.")
+    return statement if include_deleted else statement.where(model.deleted_at.is_(None))
+
+
+async def one_or_404(
+    session: AsyncSession, statement: Select[Any], what: str, *, for_update: bool = False
+) -> Any:
+    """The one row `statement` (already scoped) finds, or a 404 that reveals nothing."""
+    if for_update:
+        statement = statement.with_for_update(of=statement.column_descriptions[0]["entity"])
+    found = await session.scalar(statement)
+    if found is None:
+        raise NotFound(f"No such {what}.")
+    return found

@@ -23,7 +23,7 @@ from mentorat.errors import InvalidInput, NotFound
 from mentorat.kit.clock import today_in
 from mentorat.kit.db import Database
 from mentorat.kit.pagination import paginate
-from mentorat.kit.repository import flush
+from mentorat.kit.repository import flush, one_or_404
 from mentorat.matching.loading import (
     id_in,
     load_children,
@@ -73,10 +73,8 @@ def scoped_runs(principal: Principal) -> Select[tuple[MatchingRun]]:
 
 
 async def get_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> MatchingRun:
-    run = await session.scalar(scoped_runs(principal).where(MatchingRun.id == run_id))
-    if run is None:
-        raise NotFound("No such matching run.")
-    return run
+    statement = scoped_runs(principal).where(MatchingRun.id == run_id)
+    return await one_or_404(session, statement, "matching run")
 
 
 async def list_runs(

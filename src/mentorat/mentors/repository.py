@@ -7,15 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.associations.repository import serving
 from mentorat.auth.principal import Principal, Role
-from mentorat.errors import NotFound
+from mentorat.kit.repository import live_rows, one_or_404
 from mentorat.models import Mentor
 
 
 def scoped(principal: Principal, *, include_deleted: bool = False) -> Select[tuple[Mentor]]:
     """Mentors visible to the principal: a département sees those of associations serving it."""
-    statement = select(Mentor)
-    if not (include_deleted and principal.role is Role.admin):
-        statement = statement.where(Mentor.deleted_at.is_(None))
+    statement = live_rows(select(Mentor), Mentor, principal, include_deleted=include_deleted)
     if principal.role is Role.admin:
         return statement
     if principal.in_departement_role:
@@ -35,9 +33,4 @@ async def get_scoped(
     include_deleted: bool = False,
 ) -> Mentor:
     statement = scoped(principal, include_deleted=include_deleted).where(Mentor.id == mentor_id)
-    if for_update:
-        statement = statement.with_for_update()
-    mentor = await session.scalar(statement)
-    if mentor is None:
-        raise NotFound("No such mentor.")
-    return mentor
+    return await one_or_404(session, statement, "mentor", for_update=for_update)

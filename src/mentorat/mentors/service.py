@@ -10,7 +10,7 @@ from mentorat.associations import repository as associations
 from mentorat.associations.repository import serving
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
-from mentorat.errors import Conflict, Forbidden, InvalidInput, NotFound
+from mentorat.errors import Conflict, InvalidInput, NotFound
 from mentorat.kit.etag import check_if_match
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
@@ -43,8 +43,6 @@ async def list_mentors(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Mentor], str | None]:
-    if include_deleted and not principal.is_admin:
-        raise Forbidden("Only an administrator lists deleted records.")
     statement = repository.scoped(principal, include_deleted=include_deleted)
     if association is not None:
         statement = statement.where(Mentor.association_id == association)

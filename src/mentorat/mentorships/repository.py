@@ -6,7 +6,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.principal import Principal, Role
-from mentorat.errors import NotFound
+from mentorat.kit.repository import one_or_404
 from mentorat.models import Mentor, Mentorship
 
 
@@ -35,9 +35,4 @@ async def get_scoped(
     for_update: bool = False,
 ) -> Mentorship:
     statement = scoped(principal).where(Mentorship.id == mentorship_id)
-    if for_update:
-        statement = statement.with_for_update(of=Mentorship)
-    mentorship = await session.scalar(statement)
-    if mentorship is None:
-        raise NotFound("No such mentorship.")
-    return mentorship
+    return await one_or_404(session, statement, "mentorship", for_update=for_update)

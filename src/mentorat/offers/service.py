@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal, Role
 from mentorat.children import repository as children_repository
-from mentorat.errors import Conflict, InvalidInput, NotFound
+from mentorat.errors import Conflict, InvalidInput
 from mentorat.kit.clock import today_in
 from mentorat.kit.etag import check_if_match
-from mentorat.kit.repository import flush
+from mentorat.kit.repository import flush, one_or_404
 from mentorat.models import Offer
 
 ENTITY = "offer"
@@ -45,12 +45,7 @@ async def get_offer(
     statement = select(Offer).where(Offer.id == offer_id)
     if principal.role is not Role.admin:
         statement = statement.where(Offer.departement_code == principal.departement_code)
-    if for_update:
-        statement = statement.with_for_update()
-    offer = await session.scalar(statement)
-    if offer is None:
-        raise NotFound("No such offer.")
-    return offer
+    return await one_or_404(session, statement, "offer", for_update=for_update)
 
 
 def _validate_dates(offered_on: date, departement_code: str) -> None:

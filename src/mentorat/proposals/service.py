@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal, Role
 from mentorat.children import repository as children_repository
-from mentorat.errors import Conflict, Forbidden, NotFound
+from mentorat.errors import Conflict, Forbidden
 from mentorat.kit.clock import today_in
 from mentorat.kit.pagination import paginate
-from mentorat.kit.repository import flush
+from mentorat.kit.repository import flush, one_or_404
 from mentorat.matching.loading import id_in, load_children, load_exclusions, load_mentors
 from mentorat.matching.scoring import REASON_CODES, Reason, Weights, score_pairs
 from mentorat.matching.service import explanation_json
@@ -50,12 +50,7 @@ async def get_scoped(
     session: AsyncSession, principal: Principal, proposal_id: uuid.UUID, *, for_update: bool = False
 ) -> Proposal:
     statement = scoped(principal).where(Proposal.id == proposal_id)
-    if for_update:
-        statement = statement.with_for_update()
-    proposal = await session.scalar(statement)
-    if proposal is None:
-        raise NotFound("No such proposal.")
-    return proposal
+    return await one_or_404(session, statement, "proposal", for_update=for_update)
 
 
 async def list_proposals(
