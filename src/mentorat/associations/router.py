@@ -3,12 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from mentorat.associations import repository, service
 from mentorat.associations.schemas import Association, AssociationCreate, AssociationUpdate
 from mentorat.auth.dependencies import Admin, AnyRole, AssociationEditor
-from mentorat.kit.etag import set_etag
+from mentorat.kit.etag import IfMatch, set_etag
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode, column_values
@@ -71,7 +71,7 @@ async def update_association(
     association_id: uuid.UUID,
     body: AssociationUpdate,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Association:
     association = await service.update_association(
         session, principal, association_id, body, if_match

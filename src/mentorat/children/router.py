@@ -3,12 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from mentorat.auth.dependencies import Admin, ChildReader, ChildWriter
 from mentorat.children import service
 from mentorat.children.schemas import Child, ChildCreate, ChildUpdate, CollegeEntryYear
-from mentorat.kit.etag import set_etag
+from mentorat.kit.etag import IfMatch, set_etag
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode, column_values
@@ -17,8 +17,6 @@ from mentorat.models import Child as ChildRow
 from mentorat.profile import profile_from_row
 
 router = APIRouter(prefix="/v1/children", tags=["children"], responses=problems(401, 403, 422))
-
-IfMatch = Annotated[str | None, Header(description="ETag of the version you edit.")]
 
 
 def to_schema(child: ChildRow) -> Child:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import Response
+from typing import Annotated
+
+from fastapi import Header, Response
 
 from mentorat.errors import PreconditionFailed
+
+IfMatch = Annotated[
+    str | None, Header(description="ETag of the version you change; a stale one is a 412.")
+]
 
 
 def etag_for(version: int) -> str:

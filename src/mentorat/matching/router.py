@@ -77,7 +77,9 @@ async def list_run_proposals(
     cursor: Cursor = None,
 ) -> Page[ProposalOut]:
     run = await service.get_run(session, principal, run_id)
-    items, next_cursor = await service.list_proposals(session, run, limit=limit, cursor=cursor)
+    items, next_cursor = await service.list_proposals(
+        session, principal, run, limit=limit, cursor=cursor
+    )
     return Page(items=[ProposalOut.model_validate(item) for item in items], next_cursor=next_cursor)
 
 

@@ -280,6 +280,24 @@ def explain(pairs: FeasiblePairs, k: int) -> dict[str, Any]:
     }
 
 
+PUBLIC_EXPLANATION_KEYS = (
+    "score",
+    "components",
+    "weights",
+    "contributions",
+    "distance_km",
+    "overlap_hours",
+    "needed_hours",
+    "common_goals",
+)
+
+
+def explanation_json(pairs: FeasiblePairs, k: int) -> dict[str, Any]:
+    """The part of `explain` shown to people and stored with proposals."""
+    full = explain(pairs, k)
+    return {key: full[key] for key in PUBLIC_EXPLANATION_KEYS}
+
+
 # --------------------------------------------------------------------------- geometry
 
 

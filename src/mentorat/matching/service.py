@@ -37,7 +37,7 @@ from mentorat.matching.scoring import (
     FeasiblePairs,
     Reason,
     Weights,
-    explain,
+    explanation_json,
     score_pairs,
 )
 from mentorat.matching.solver import Solution, solve
@@ -49,6 +49,7 @@ from mentorat.models import (
     Mentor,
     Proposal,
 )
+from mentorat.proposals.service import views as proposal_views
 
 log = logging.getLogger(__name__)
 
@@ -320,23 +321,6 @@ def _solution_figures(solution: Solution, n_children: int) -> dict[str, Any]:
     }
 
 
-def explanation_json(pairs: FeasiblePairs, k: int) -> dict[str, Any]:
-    full = explain(pairs, k)
-    return {
-        key: full[key]
-        for key in (
-            "score",
-            "components",
-            "weights",
-            "contributions",
-            "distance_km",
-            "overlap_hours",
-            "needed_hours",
-            "common_goals",
-        )
-    }
-
-
 def _pair_positions(pairs: FeasiblePairs, child: npt.NDArray[Any], mentor: npt.NDArray[Any]) -> Any:
     keys = pairs.child_index.astype(np.int64) * pairs.n_mentors + pairs.mentor_index
     return np.searchsorted(keys, child.astype(np.int64) * pairs.n_mentors + mentor)
@@ -432,48 +416,18 @@ async def recover_abandoned_runs(database: Database) -> int:
 
 
 async def list_proposals(
-    session: AsyncSession, run: MatchingRun, *, limit: int, cursor: str | None
-) -> tuple[list[Any], str | None]:
+    session: AsyncSession,
+    principal: Principal,
+    run: MatchingRun,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
     statement = select(Proposal).where(Proposal.run_id == run.id)
     proposals, next_cursor = await paginate(
         session, statement, [Proposal.child_id], limit=limit, cursor=cursor
     )
-    return await _with_names(session, proposals), next_cursor
-
-
-async def _with_names(session: AsyncSession, proposals: list[Proposal]) -> list[dict[str, Any]]:
-    children = dict(
-        (
-            await session.execute(
-                select(Child.id, Child.first_name).where(
-                    id_in(Child.id, [proposal.child_id for proposal in proposals])
-                )
-            )
-        ).all()
-    )
-    mentors = {
-        row.id: f"{row.first_name} {row.last_name}"
-        for row in await session.execute(
-            select(Mentor.id, Mentor.first_name, Mentor.last_name).where(
-                id_in(Mentor.id, [proposal.mentor_id for proposal in proposals])
-            )
-        )
-    }
-    return [
-        {
-            "id": proposal.id,
-            "run_id": proposal.run_id,
-            "status": proposal.status,
-            "child_id": proposal.child_id,
-            "child_first_name": children[proposal.child_id],
-            "mentor_id": proposal.mentor_id,
-            "mentor_name": mentors[proposal.mentor_id],
-            "score": proposal.score,
-            "explanation": proposal.explanation,
-            "created_at": proposal.created_at,
-        }
-        for proposal in proposals
-    ]
+    return await proposal_views(session, principal, proposals), next_cursor
 
 
 async def list_unmatched(

@@ -4,10 +4,10 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from mentorat.auth.dependencies import Admin, AnyRole, MentorWriter
-from mentorat.kit.etag import set_etag
+from mentorat.kit.etag import IfMatch, set_etag
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode, column_values
@@ -18,8 +18,6 @@ from mentorat.models import Mentor as MentorRow
 from mentorat.profile import profile_from_row
 
 router = APIRouter(prefix="/v1/mentors", tags=["mentors"], responses=problems(401, 403, 422))
-
-IfMatch = Annotated[str | None, Header(description="ETag of the version you edit.")]
 
 
 def to_schema(mentor: MentorRow) -> Mentor:

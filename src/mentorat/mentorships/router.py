@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime
 
 from mentorat.auth.dependencies import AnyRole, MeetingWriter
-from mentorat.kit.etag import etag_for, set_etag
+from mentorat.kit.etag import IfMatch, etag_for, set_etag
 from mentorat.kit.idempotency import IdempotencyDep, respond
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
@@ -29,7 +29,6 @@ from mentorat.mentorships.schemas import (
 from mentorat.models import Objective as ObjectiveRow
 
 router = APIRouter(tags=["mentorships"], responses=problems(401, 403, 404, 422))
-IfMatch = Annotated[str | None, Header(description="ETag of the version you change.")]
 
 
 async def _view(session: DbSession, principal: AnyRole, mentorship: object) -> Mentorship:

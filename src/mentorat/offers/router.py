@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Response, status
 
 from mentorat.auth.dependencies import ChildReader, ChildWriter
-from mentorat.kit.etag import etag_for, set_etag
+from mentorat.kit.etag import IfMatch, etag_for, set_etag
 from mentorat.kit.idempotency import IdempotencyDep
 from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
@@ -69,7 +68,7 @@ async def update_offer(
     offer_id: uuid.UUID,
     body: OfferUpdate,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Offer:
     """Record the child's answer and the guardian's (or the ASE decision's)."""
     offer = await service.update_offer(

@@ -18,8 +18,7 @@ from mentorat.kit.clock import today_in
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush, one_or_404
 from mentorat.matching.loading import id_in, load_children, load_exclusions, load_mentors
-from mentorat.matching.scoring import REASON_CODES, Reason, Weights, score_pairs
-from mentorat.matching.service import explanation_json
+from mentorat.matching.scoring import REASON_CODES, Reason, Weights, explanation_json, score_pairs
 from mentorat.mentors import repository as mentors_repository
 from mentorat.mentorships.service import create_from_proposal
 from mentorat.models import Child, Mentor, Mentorship, Proposal
