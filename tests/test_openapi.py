@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,3 +68,85 @@ def test_bearer_scheme_is_declared() -> None:
         "description": schemes["HTTPBearer"].get("description"),
         "scheme": "bearer",
     }
+
+
+def test_operation_ids_are_readable_camel_case() -> None:
+    ids = [
+        operation["operationId"]
+        for operations in DOCUMENT["paths"].values()
+        for operation in operations.values()
+    ]
+    assert len(ids) == len(set(ids))
+    for operation_id in ids:
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", operation_id), operation_id
+    assert "listChildren" in ids
+    assert "getMentorCandidates" in ids
+
+
+def test_tags_are_ascii() -> None:
+    tags = {
+        tag
+        for operations in DOCUMENT["paths"].values()
+        for operation in operations.values()
+        for tag in operation.get("tags", [])
+    }
+    assert all(tag.isascii() for tag in tags), tags
+
+
+def test_request_headers_keep_their_usual_spelling() -> None:
+    names = {
+        parameter["name"]
+        for operations in DOCUMENT["paths"].values()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "header"
+    }
+    assert "If-Match" in names
+    assert all(name[0].isupper() for name in names), names
+
+
+def test_problem_schema_carries_the_request_id() -> None:
+    assert "request_id" in DOCUMENT["components"]["schemas"]["Problem"]["properties"]
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), V1_OPERATIONS, ids=IDS)
+def test_every_answer_documents_its_request_id_header(
+    method: str, path: str, operation: dict[str, Any]
+) -> None:
+    for status, response in operation["responses"].items():
+        assert "X-Request-ID" in response.get("headers", {}), status
+    assert {"429", "503"} <= set(operation["responses"])
+
+
+def test_a_python_client_generates_without_warnings(tmp_path: Path) -> None:
+    """openapi-python-client reads the whole document: no schema dropped, no warning."""
+    generator = shutil.which("openapi-python-client", path=str(Path(sys.executable).parent))
+    assert generator is not None, "openapi-python-client is part of the test extra"
+    bin_dir = str(Path(sys.executable).parent)
+    result = subprocess.run(
+        [
+            generator,
+            "generate",
+            "--path",
+            str(OPENAPI_PATH),
+            "--meta",
+            "none",
+            "--output-path",
+            str(tmp_path / "mentorat_client"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")},
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Warning" not in output and "Unable to process" not in output, output
+    generated = {path.stem for path in (tmp_path / "mentorat_client" / "api").rglob("*.py")}
+    operation_modules = {
+        re.sub(r"(?<!^)(?=[A-Z])", "_", operation["operationId"]).lower()
+        for operations in DOCUMENT["paths"].values()
+        for operation in operations.values()
+    }
+    assert operation_modules <= generated, operation_modules - generated

@@ -14,6 +14,7 @@ from mentorat.children.router import router as children_router
 from mentorat.departements.router import router as departements_router
 from mentorat.kit.db import Database, resolve_database_url
 from mentorat.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from mentorat.kit.openapi import operation_id
 from mentorat.kit.problems import install_problem_handlers
 from mentorat.matching.router import children_router as matching_children_router
 from mentorat.matching.router import runs_router as matching_runs_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     if database is not None:

@@ -12,7 +12,7 @@ from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode
 from mentorat.kit.session import DbSession
 
-router = APIRouter(prefix="/v1/departements", tags=["départements"], responses=problems(401, 422))
+router = APIRouter(prefix="/v1/departements", tags=["departements"], responses=problems(401, 422))
 
 CodePath = Annotated[DepartementCode, Path(description="Code such as 53, 2A, 974 or 69M.")]
 

@@ -9,7 +9,11 @@ from fastapi import Header, Response
 from mentorat.errors import PreconditionFailed
 
 IfMatch = Annotated[
-    str | None, Header(description="ETag of the version you change; a stale one is a 412.")
+    str | None,
+    Header(
+        alias="If-Match",
+        description="ETag of the version you change; a stale one is a 412.",
+    ),
 ]
 
 

@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mentorat.errors import MentoratError
 from mentorat.kit.logging import request_id_var
+from mentorat.kit.openapi import complete_document
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[ValidationIssue] | None = None
+    request_id: str | None = Field(
+        default=None, description="The request's id, to quote when reporting a problem."
+    )
 
 
 def problem_response(
@@ -151,7 +155,7 @@ def _document_problems_as_problem_json(app: FastAPI) -> None:
                     content = response.get("content", {})
                     if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
                         content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-        return document
+        return complete_document(document)
 
     app.openapi = openapi  # type: ignore[method-assign]
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy import inspect
 
 
@@ -75,3 +82,13 @@ DepartementCode = Annotated[
     str,
     StringConstraints(pattern=r"^(0[1-9]|1[0-9]|2[AB1-9]|[3-8][0-9]|9[0-5]|97[1-6]|[0-9]{2}M)$"),
 ]
+
+
+def _rounded(digits: int) -> AfterValidator:
+    return AfterValidator(lambda value: round(value, digits))
+
+
+# Numbers leave the API at the precision they carry (scores are computed in float32).
+Score = Annotated[float, _rounded(4)]
+Kilometres = Annotated[float, _rounded(2)]
+Hours = Annotated[float, _rounded(1)]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from mentorat.kit.schemas import DepartementCode, ReadSchema, Schema
+from mentorat.kit.schemas import DepartementCode, Hours, Kilometres, ReadSchema, Schema, Score
 
 Objective = Literal["coverage_first", "total_score"]
 Weight = Annotated[float, Field(ge=0, le=1)]
@@ -55,11 +55,11 @@ class Run(ReadSchema):
     status: Literal["queued", "running", "succeeded", "failed"]
     phase: str | None
     objective: Objective
-    min_score: float
-    weights: dict[str, float]
+    min_score: Score
+    weights: RunWeights
     dry_run: bool
     run_date: date
-    needed_hours: float
+    needed_hours: Hours
     requested_by_name: str
     figures: dict[str, Any]
     error: str | None
@@ -69,21 +69,21 @@ class Run(ReadSchema):
 
 
 class Components(ReadSchema):
-    goals: float
-    distance: float
-    availability: float
+    goals: Score
+    distance: Score
+    availability: Score
 
 
 class Explanation(ReadSchema):
     """Why a pair scores what it scores: the weighted components add up to the score."""
 
-    score: float
+    score: Score
     components: Components
     weights: Components
     contributions: Components
-    distance_km: float
-    overlap_hours: float
-    needed_hours: float
+    distance_km: Kilometres
+    overlap_hours: Hours
+    needed_hours: Hours
     common_goals: list[str]
 
 
@@ -95,7 +95,7 @@ class ProposalOut(ReadSchema):
     child_first_name: str
     mentor_id: uuid.UUID
     mentor_name: str
-    score: float
+    score: Score
     explanation: Explanation
     created_at: datetime
 
@@ -105,7 +105,7 @@ class UnmatchedChild(ReadSchema):
     child_first_name: str
     reason: Literal["no_feasible_mentor", "taken_by_others", "below_min_score"]
     feasible_mentors: int
-    best_score: float | None
+    best_score: Score | None
     excluded_by_reason: dict[str, int]
 
 
@@ -115,7 +115,7 @@ class Candidate(ReadSchema):
     last_name: str
     association_id: uuid.UUID
     commune: str
-    score: float
+    score: Score
     explanation: Explanation
 
 

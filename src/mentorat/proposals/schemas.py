@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from mentorat.kit.schemas import ReadSchema, Schema
+from mentorat.kit.schemas import ReadSchema, Schema, Score
 from mentorat.matching.schemas import Explanation
 
 
@@ -27,7 +27,7 @@ class Proposal(ReadSchema):
     child_first_name: str
     mentor_id: uuid.UUID
     mentor_name: str
-    score: float
+    score: Score
     explanation: Explanation
     validated_at: datetime | None
     validated_by_name: str | None
