@@ -150,3 +150,27 @@ def test_a_python_client_generates_without_warnings(tmp_path: Path) -> None:
         for operation in operations.values()
     }
     assert operation_modules <= generated, operation_modules - generated
+
+
+def _inline_enums(node: Any, path: str) -> list[str]:
+    if isinstance(node, list):
+        return [found for item in node for found in _inline_enums(item, path)]
+    if not isinstance(node, dict):
+        return []
+    here = [path] if "enum" in node else []
+    return here + [
+        found for key, value in node.items() for found in _inline_enums(value, f"{path}/{key}")
+    ]
+
+
+def test_enums_are_named_schemas_not_inline_copies() -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+    inline = _inline_enums(DOCUMENT["paths"], "paths") + [
+        found
+        for name, schema in schemas.items()
+        for found in _inline_enums(schema, f"schemas/{name}")
+        if found != f"schemas/{name}"
+    ]
+    assert inline == []
+    for name in ("GoalCode", "LanguageCode", "Answer", "MentorshipState", "RunStatus", "Role"):
+        assert "enum" in schemas[name], name

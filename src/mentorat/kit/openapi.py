@@ -62,7 +62,7 @@ RETRY_AFTER_HEADER = {
 REPLAYED_HEADER = {
     "description": "`true` when this answer is the stored answer to an earlier request with the "
     "same `Idempotency-Key`.",
-    "schema": {"type": "string", "enum": ["true"]},
+    "schema": {"type": "string"},
 }
 
 
@@ -106,8 +106,73 @@ def _statuses_that_apply(path: str, operation: dict[str, Any]) -> set[int]:
     return statuses
 
 
+# Pydantic writes a Literal inline wherever it is used; generated clients then make one enum
+# type per use. These become one named schema each, found by their values.
+NAMED_ENUMS = {
+    ("pending", "accepted", "refused"): "Answer",
+    ("parental_authority", "ase_decision"): "ConsentSource",
+    ("accepted", "active", "paused", "ended"): "MentorshipState",
+    ("open", "in_progress", "achieved", "abandoned"): "ObjectiveStatus",
+    (
+        "completed",
+        "child_choice",
+        "mentor_unavailable",
+        "placement_change",
+        "age_limit",
+        "safeguarding",
+        "other",
+    ): "EndReason",
+    ("in_person", "remote"): "MeetingMode",
+    ("event", "objective_revision", "meeting"): "TimelineEntryKind",
+    ("coverage_first", "total_score"): "MatchingObjective",
+    ("queued", "running", "succeeded", "failed"): "RunStatus",
+    ("no_feasible_mentor", "taken_by_others", "below_min_score"): "UnmatchedReason",
+    ("simulated", "pending", "accepted", "declined"): "ProposalStatus",
+    ("support", "domain"): "GoalKind",
+    ("female", "male"): "PreferredMentorGender",
+    ("female", "male", "other"): "Gender",
+}
+NAMED_ENUM_PREFIXES = {
+    "orientation": "GoalCode",
+    "fr": "LanguageCode",
+    "cm1": "SchoolLevel",
+}
+
+
+def _enum_name(values: tuple[Any, ...]) -> str | None:
+    if values in NAMED_ENUMS:
+        return NAMED_ENUMS[values]
+    return NAMED_ENUM_PREFIXES.get(values[0]) if values else None
+
+
+def _name_enums(node: Any, named: dict[str, dict[str, Any]]) -> Any:
+    if isinstance(node, list):
+        return [_name_enums(item, named) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "enum" in node and (name := _enum_name(tuple(node["enum"]))) is not None:
+        named[name] = {"type": node.get("type", "string"), "enum": node["enum"], "title": name}
+        rest = {key: value for key, value in node.items() if key not in ("enum", "type", "title")}
+        return {"$ref": f"#/components/schemas/{name}", **rest}
+    return {key: _name_enums(value, named) for key, value in node.items()}
+
+
+def name_inline_enums(document: dict[str, Any]) -> dict[str, Any]:
+    named: dict[str, dict[str, Any]] = {}
+    document["paths"] = _name_enums(document.get("paths", {}), named)
+    components = document.setdefault("components", {})
+    schemas = components.get("schemas", {})
+    components["schemas"] = {
+        name: schema if name in NAMED_ENUMS.values() else _name_enums(schema, named)
+        for name, schema in schemas.items()
+    }
+    components["schemas"] = dict(sorted({**components["schemas"], **named}.items()))
+    return document
+
+
 def complete_document(document: dict[str, Any]) -> dict[str, Any]:
     """Add the problems and headers every operation can answer to the generated document."""
+    name_inline_enums(document)
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
