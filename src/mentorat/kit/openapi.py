@@ -126,6 +126,7 @@ NAMED_ENUMS = {
     ("event", "objective_revision", "meeting"): "TimelineEntryKind",
     ("coverage_first", "total_score"): "MatchingObjective",
     ("queued", "running", "succeeded", "failed"): "RunStatus",
+    ("queued", "loading", "scoring", "solving", "writing", "done", "failed"): "RunPhase",
     ("no_feasible_mentor", "taken_by_others", "below_min_score"): "UnmatchedReason",
     ("simulated", "pending", "accepted", "declined"): "ProposalStatus",
     ("support", "domain"): "GoalKind",

@@ -10,6 +10,8 @@ from pydantic import Field, model_validator
 from mentorat.kit.schemas import DepartementCode, Hours, Kilometres, ReadSchema, Schema, Score
 
 Objective = Literal["coverage_first", "total_score"]
+ProposalStatus = Literal["simulated", "pending", "accepted", "declined"]
+RunPhase = Literal["queued", "loading", "scoring", "solving", "writing", "done", "failed"]
 Weight = Annotated[float, Field(ge=0, le=1)]
 MAX_IDS = 50_000
 
@@ -53,7 +55,7 @@ class Run(ReadSchema):
     id: uuid.UUID
     departement_code: str
     status: Literal["queued", "running", "succeeded", "failed"]
-    phase: str | None
+    phase: RunPhase | None
     objective: Objective
     min_score: Score
     weights: RunWeights
@@ -90,7 +92,7 @@ class Explanation(ReadSchema):
 class ProposalOut(ReadSchema):
     id: uuid.UUID
     run_id: uuid.UUID | None
-    status: str
+    status: ProposalStatus
     child_id: uuid.UUID
     child_first_name: str
     mentor_id: uuid.UUID

@@ -20,6 +20,7 @@ EndReason = Literal[
     "other",
 ]
 ObjectiveStatus = Literal["open", "in_progress", "achieved", "abandoned"]
+MeetingMode = Literal["in_person", "remote"]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=4000)]
 Progress = Annotated[int, Field(ge=0, le=100)]
@@ -79,7 +80,7 @@ class MentorshipEvent(ReadSchema):
     principal_name: str
     from_state: State | None
     to_state: State
-    reason: str | None
+    reason: EndReason | None
     note: str | None
 
 
@@ -129,7 +130,7 @@ class ObjectiveRevision(ReadSchema):
 class MeetingCreate(Schema):
     held_on: date
     duration_minutes: Annotated[int, Field(ge=1, le=720)]
-    mode: Literal["in_person", "remote"]
+    mode: MeetingMode
     note: Annotated[str, Field(max_length=1000)] | None = None
 
 
@@ -138,7 +139,7 @@ class Meeting(ReadSchema):
     mentorship_id: uuid.UUID
     held_on: date
     duration_minutes: int
-    mode: str
+    mode: MeetingMode
     note: str | None
     entered_by_name: str
     created_at: datetime

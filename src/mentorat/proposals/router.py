@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -12,13 +12,11 @@ from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
 from mentorat.proposals import service
-from mentorat.proposals.schemas import Proposal, ProposalCreate, ProposalDecline
+from mentorat.proposals.schemas import Proposal, ProposalCreate, ProposalDecline, ProposalStatus
 
 router = APIRouter(
     prefix="/v1/proposals", tags=["proposals"], responses=problems(401, 403, 404, 422)
 )
-
-ProposalStatus = Literal["simulated", "pending", "accepted", "declined"]
 
 
 async def _one(session: DbSession, principal: AnyRole, proposal: object) -> Proposal:

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from mentorat.kit.schemas import ReadSchema, Schema, Score
-from mentorat.matching.schemas import Explanation
+from mentorat.matching.schemas import Explanation, ProposalStatus
 
 
 class ProposalCreate(Schema):
@@ -22,7 +22,7 @@ class ProposalDecline(Schema):
 class Proposal(ReadSchema):
     id: uuid.UUID
     run_id: uuid.UUID | None
-    status: str
+    status: ProposalStatus
     child_id: uuid.UUID | None = Field(description="Hidden from the association side.")
     child_first_name: str
     mentor_id: uuid.UUID
