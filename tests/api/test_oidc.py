@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from joserfc.jwk import Key
+from pydantic import ValidationError
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -452,3 +453,16 @@ class TestShape:
     )
     def test_jwt_or_opaque(self, token: str, jwt: bool) -> None:
         assert looks_like_jwt(token) is jwt
+
+
+class TestSettings:
+    def test_issuer_and_audience_go_together(self) -> None:
+        with pytest.raises(ValidationError, match="go together"):
+            Settings(oidc_issuer="https://sso.example.fr/realms/ase")
+        with pytest.raises(ValidationError, match="go together"):
+            Settings(oidc_audience="mentorat")
+        assert OidcVerifier.from_settings(Settings()) is None
+
+    def test_the_issuer_is_a_url(self) -> None:
+        with pytest.raises(ValidationError):
+            Settings(oidc_issuer="sso.example.fr", oidc_audience="mentorat")

@@ -162,15 +162,11 @@ class OidcVerifier:
                     self._keys = await self._fetch_keys()
                     self._fetched_at = now
                 except ProviderError as error:
-                    if self._keys is None:
-                        log.error("identity provider unreachable", extra={"reason": str(error)})
-                        raise IdentityProviderUnavailable(
-                            "The identity provider's keys cannot be fetched; try again later.",
-                            retry_after_seconds=max(1, self.min_refetch_seconds),
-                        ) from None
-                    log.warning(
-                        "identity provider unreachable; keeping its previous keys",
-                        extra={"reason": str(error)},
+                    # With keys already fetched, an outage of the provider is no outage of ours.
+                    log.log(
+                        logging.ERROR if self._keys is None else logging.WARNING,
+                        "identity provider unreachable",
+                        extra={"reason": str(error), "keeping_previous_keys": bool(self._keys)},
                     )
             if self._keys is None:
                 raise IdentityProviderUnavailable(
