@@ -4,6 +4,7 @@ which no other test touches)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from uuid import UUID
 
 import pytest
 from sqlalchemy.engine import URL
@@ -42,3 +43,45 @@ def test_match_runs_and_prints_a_summary(cli_env: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "succeeded" in result.stdout
     assert "children" in result.stdout
+
+
+def test_tokens_create_with_an_email(cli_env: CliRunner) -> None:
+    result = cli_env.invoke(
+        app,
+        [
+            "tokens",
+            "create",
+            "--role",
+            "educator",
+            "--departement",
+            "22",
+            "--name",
+            "CLI courriel",
+            "--email",
+            "cli.token@ase22.example.fr",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1].startswith("mnt_")
+
+
+def test_principals_create_registers_an_email_without_a_token(cli_env: CliRunner) -> None:
+    arguments = ["principals", "create", "--role", "departement_manager", "--departement", "22"]
+    first = cli_env.invoke(
+        app, [*arguments, "--name", "Responsable 22", "--email", "resp@ase22.example.fr"]
+    )
+    assert first.exit_code == 0, first.output
+    UUID(first.stdout.strip().splitlines()[-1])
+    again = cli_env.invoke(
+        app, [*arguments, "--name", "Doublon", "--email", "RESP@ase22.example.fr"]
+    )
+    assert again.exit_code == 2
+    assert "email" in again.output
+
+
+def test_principals_create_refuses_a_bad_email(cli_env: CliRunner) -> None:
+    result = cli_env.invoke(
+        app, ["principals", "create", "--role", "admin", "--name", "X", "--email", "nope"]
+    )
+    assert result.exit_code != 0
+    assert "email" in result.output

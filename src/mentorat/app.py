@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from mentorat import health, vocabulary_router
 from mentorat.associations.router import router as associations_router
 from mentorat.audit.router import router as audit_router
+from mentorat.auth.oidc import OidcVerifier
 from mentorat.children.router import router as children_router
 from mentorat.departements.router import router as departements_router
 from mentorat.kit.db import Database, resolve_database_url
@@ -24,6 +25,7 @@ from mentorat.mentorships.router import router as mentorships_router
 from mentorat.offers.router import router as offers_router
 from mentorat.proposals.router import router as proposals_router
 from mentorat.settings import Settings, get_settings
+from mentorat.tokens.router import principals_router
 from mentorat.tokens.router import router as tokens_router
 
 API_DESCRIPTION = """
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.oidc_verifier = OidcVerifier.from_settings(settings)
     if database is not None:
         app.state.database = database
     install_problem_handlers(app)
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         mentorships_router,
         matching_children_router,
         tokens_router,
+        principals_router,
         audit_router,
         vocabulary_router.router,
     ):

@@ -21,6 +21,10 @@ from mentorat.settings import Settings, get_settings
 app = typer.Typer(help="mentorat: mentors for children in ASE care.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
+principals_app = typer.Typer(
+    help="Principals who sign in with OpenID Connect (no token).", no_args_is_help=True
+)
+app.add_typer(principals_app, name="principals")
 
 T = TypeVar("T")
 
@@ -56,6 +60,7 @@ async def _create_token(
     departement: str | None = None,
     association: UUID | None = None,
     mentor: UUID | None = None,
+    email: str | None = None,
     expires_at: datetime | None = None,
 ) -> str:
     from mentorat.tokens.schemas import TokenCreate
@@ -67,6 +72,7 @@ async def _create_token(
         departement_code=departement,
         association_id=association,
         mentor_id=mentor,
+        email=email,
         expires_at=expires_at,
     )
     async with database.sessionmaker() as session:
@@ -158,6 +164,9 @@ def tokens_create(
     ] = None,
     association: Annotated[UUID | None, typer.Option(help="Association id (coordinator).")] = None,
     mentor: Annotated[UUID | None, typer.Option(help="Mentor id (mentor).")] = None,
+    email: Annotated[
+        str | None, typer.Option(help="Also signs in with OpenID Connect under this email.")
+    ] = None,
     expires_in_days: Annotated[
         int | None, typer.Option(min=1, help="Expire after this many days.")
     ] = None,
@@ -178,16 +187,67 @@ def tokens_create(
                 departement=departement,
                 association=association,
                 mentor=mentor,
+                email=email,
                 expires_at=expires_at,
             ),
         )
     except ValidationError as error:
-        raise typer.BadParameter(error.errors()[0]["msg"]) from None
+        raise typer.BadParameter(_first_error(error)) from None
     except MentoratError as error:
         typer.echo(f"Error: {error.detail}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"Token for {name} ({role.value}); it will not be shown again:", err=True)
     typer.echo(token)
+
+
+@principals_app.command("create")
+def principals_create(
+    role: Annotated[Role, typer.Option(help="Role of the principal.")],
+    name: Annotated[str, typer.Option(help="Who it is.")],
+    email: Annotated[str, typer.Option(help="The email in their identity provider's tokens.")],
+    departement: Annotated[
+        str | None, typer.Option(help="Département code (manager, educator).")
+    ] = None,
+    association: Annotated[UUID | None, typer.Option(help="Association id (coordinator).")] = None,
+    mentor: Annotated[UUID | None, typer.Option(help="Mentor id (mentor).")] = None,
+) -> None:
+    """Register someone who signs in with OpenID Connect; the principal id is printed."""
+    from mentorat.errors import MentoratError
+    from mentorat.tokens.schemas import PrincipalCreate
+    from mentorat.tokens.service import create_principal
+
+    try:
+        data = PrincipalCreate(
+            name=name,
+            role=role,
+            email=email,
+            departement_code=departement,
+            association_id=association,
+            mentor_id=mentor,
+        )
+    except ValidationError as error:
+        raise typer.BadParameter(_first_error(error)) from None
+
+    async def work(database: Database) -> UUID:
+        async with database.sessionmaker() as session:
+            holder = await create_principal(session, None, data)
+            await session.commit()
+            return holder.id
+
+    settings, url = _prepared_settings()
+    try:
+        principal_id = _run_in_session(settings, url, work)
+    except MentoratError as error:
+        typer.echo(f"Error: {error.detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{name} ({role.value}) signs in with OpenID Connect as {email}.", err=True)
+    typer.echo(str(principal_id))
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first.get("loc", ()))
+    return f"{field}: {first['msg']}" if field else str(first["msg"])
 
 
 MATCH_PHASES = ("loading", "scoring", "solving", "writing", "done")

@@ -29,6 +29,26 @@ class NotAuthenticated(MentoratError):
         self.headers["WWW-Authenticate"] = 'Bearer realm="mentorat"'
 
 
+class InvalidToken(NotAuthenticated):
+    """A bearer was sent but is not acceptable (RFC 6750 `invalid_token`)."""
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["WWW-Authenticate"] = 'Bearer realm="mentorat", error="invalid_token"'
+
+
+class IdentityProviderUnavailable(MentoratError):
+    """The OpenID Connect provider's keys cannot be had: a retry later may succeed."""
+
+    status = 503
+    slug = "identity-provider-unavailable"
+    title = "The identity provider is unreachable"
+
+    def __init__(self, detail: str | None = None, *, retry_after_seconds: int = 30) -> None:
+        super().__init__(detail)
+        self.headers["Retry-After"] = str(retry_after_seconds)
+
+
 class Forbidden(MentoratError):
     status = 403
     slug = "forbidden"

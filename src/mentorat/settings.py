@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +29,35 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     db_pool_size: int = Field(default=10, ge=1)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    oidc_issuer: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s?#]+$",
+        description="OpenID Connect issuer: JWT bearers it signs for oidc_audience are accepted.",
+    )
+    oidc_audience: str | None = Field(
+        default=None, min_length=1, description="Our client id: the `aud` the JWTs must carry."
+    )
+    oidc_leeway_seconds: int = Field(
+        default=60, ge=0, le=600, description="Clock skew allowed on exp, nbf and iat."
+    )
+    oidc_jwks_ttl_seconds: int = Field(
+        default=3600, ge=0, description="How long the provider's keys are kept before a refetch."
+    )
+    oidc_jwks_min_refetch_seconds: int = Field(
+        default=30,
+        ge=0,
+        description="At most one refetch of the keys per this many seconds (unknown `kid`s).",
+    )
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_audience)
+
+    @model_validator(mode="after")
+    def _oidc_issuer_and_audience_together(self) -> Self:
+        if (self.oidc_issuer is None) != (self.oidc_audience is None):
+            raise ValueError("MENTORAT_OIDC_ISSUER and MENTORAT_OIDC_AUDIENCE go together")
+        return self
 
 
 @lru_cache

@@ -24,6 +24,7 @@ from mentorat.departements.router import router as departements_router
 from mentorat.mentors.router import router as mentors_router
 from mentorat.models import ApiToken
 from mentorat.openapi import openapi_document
+from mentorat.tokens.router import principals_router
 from mentorat.tokens.router import router as tokens_router
 from tests.api.support import assert_problem, audit_count, random_id, row_counts, token_row
 from tests.factories import (
@@ -42,6 +43,7 @@ FAMILIES = (
     "/v1/children",
     "/v1/mentors",
     "/v1/tokens",
+    "/v1/principals",
     "/v1/audit-events",
     "/v1/vocabulary/goals",
     "/v1/vocabulary/languages",
@@ -62,6 +64,7 @@ FOUNDATION_OPERATIONS = sorted(
         children_router,
         mentors_router,
         tokens_router,
+        principals_router,
         audit_router,
         vocabulary_router.router,
     )
@@ -290,6 +293,20 @@ CASES = [
         lambda a: {"name": "Éducatrice 53", "role": "educator", "departement_code": "53"},
     ),
     Case("revoke token", "DELETE", "/v1/tokens/{token_75}", expect(403, admin=204)),
+    # Principals signing in with OpenID Connect: administrators only.
+    Case("list principals", "GET", "/v1/principals", expect(403, admin=200)),
+    Case(
+        "create principal",
+        "POST",
+        "/v1/principals",
+        expect(403, admin=201),
+        lambda a: {
+            "name": "Agent 53",
+            "role": "educator",
+            "departement_code": "53",
+            "email": "agent@ase53.example.fr",
+        },
+    ),
     # Audit trail: administrators and département managers.
     Case("audit events", "GET", "/v1/audit-events", expect(403, admin=200, manager_53=200)),
     # Vocabulary: anyone with a token.

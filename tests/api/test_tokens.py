@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.tokens import hash_token
 from mentorat.models import ApiToken
-from tests.api.support import assert_problem, column, random_id, walk_pages
+from tests.api.support import (
+    assert_problem,
+    audit_events,
+    column,
+    random_id,
+    row_counts,
+    walk_pages,
+)
 from tests.factories import Actors, bearer
 
 TOKENS = "/v1/tokens"
@@ -197,3 +205,89 @@ class TestTokenForDeletedMentor:
             headers=actors.admin,
         )
         assert_problem(response, 422)
+
+
+PRINCIPALS = "/v1/principals"
+
+
+class TestPrincipalsWithEmail:
+    async def test_a_token_holder_may_have_an_email(
+        self, client: httpx.AsyncClient, actors: Actors
+    ) -> None:
+        created = await create(
+            client,
+            actors,
+            name="Éducatrice",
+            role="educator",
+            departement_code="53",
+            email="educ@ase53.example.fr",
+        )
+        assert created["email"] == "educ@ase53.example.fr"
+        listed = (await client.get(f"{TOKENS}?limit=200", headers=actors.admin)).json()["items"]
+        assert next(t for t in listed if t["id"] == created["id"])["email"] == (
+            "educ@ase53.example.fr"
+        )
+
+    async def test_a_principal_without_token(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+    ) -> None:
+        before = await row_counts(session)
+        response = await client.post(
+            PRINCIPALS,
+            json={
+                "name": "Coordinatrice A",
+                "role": "coordinator",
+                "association_id": str(actors.association_a.id),
+                "email": "coord@ombres.example.org",
+            },
+            headers=actors.admin,
+        )
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert created["email"] == "coord@ombres.example.org"
+        assert created["role"] == "coordinator"
+        after = await row_counts(session)
+        assert after["principal"] == before["principal"] + 1
+        assert after["api_token"] == before["api_token"]
+        events = await audit_events(session, entity_type="principal", entity_id=created["id"])
+        assert [event.action for event in events] == ["create"]
+
+        pages = await walk_pages(client, f"{PRINCIPALS}?limit=5", actors.admin)
+        assert created["id"] in [item for page in pages for item in page]
+
+    async def test_an_email_belongs_to_one_principal_whatever_its_case(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+    ) -> None:
+        body = {"name": "Un", "role": "admin", "email": "same@example.org"}
+        assert (await client.post(PRINCIPALS, json=body, headers=actors.admin)).status_code == 201
+        before = await row_counts(session)
+        again = {**body, "name": "Deux", "email": "SAME@Example.org"}
+        assert_problem(await client.post(PRINCIPALS, json=again, headers=actors.admin), 409)
+        token = {**again, "name": "Trois"}
+        assert_problem(await client.post(TOKENS, json=token, headers=actors.admin), 409)
+        assert await row_counts(session) == before
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"name": "Sans email", "role": "admin"},
+            {"name": "Mauvais", "role": "admin", "email": "not-an-email"},
+            {"name": "Sans scope", "role": "educator", "email": "x@example.org"},
+        ],
+    )
+    async def test_invalid_bodies(
+        self, client: httpx.AsyncClient, actors: Actors, body: dict[str, object]
+    ) -> None:
+        assert_problem(await client.post(PRINCIPALS, json=body, headers=actors.admin), 422)
+
+    async def test_only_an_admin_manages_principals(
+        self, client: httpx.AsyncClient, actors: Actors
+    ) -> None:
+        body = {"name": "Moi", "role": "admin", "email": "escalade@example.org"}
+        for name, headers in actors.everyone.items():
+            if name == "admin":
+                continue
+            assert_problem(await client.post(PRINCIPALS, json=body, headers=headers), 403)
+            assert_problem(await client.get(PRINCIPALS, headers=headers), 403)
+        assert_problem(await client.post(PRINCIPALS, json=body), 401)
+        assert_problem(await client.get(PRINCIPALS), 401)

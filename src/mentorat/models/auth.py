@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, LargeBinary, Text, func
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, LargeBinary, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mentorat.models.base import Base, TimestampMixin, uuid_pk
@@ -12,7 +12,11 @@ ROLES: tuple[str, ...] = ("admin", "departement_manager", "educator", "coordinat
 
 
 class Principal(TimestampMixin, Base):
-    """Someone (or a batch process) holding tokens, with one role and the scope it implies."""
+    """Someone (or a batch process) with one role and the scope it implies.
+
+    A principal signs in with its API tokens, or, when it has an email, with a JWT from the
+    configured OpenID Connect provider whose `email` claim matches (case-insensitively).
+    """
 
     __tablename__ = "principal"
     __table_args__ = (
@@ -28,6 +32,9 @@ class Principal(TimestampMixin, Base):
             "  AND departement_code IS NULL AND association_id IS NULL)",
             name="role_scope",
         ),
+        CheckConstraint("email IS NULL OR email ~ '^[^@\\s]+@[^@\\s]+$'", name="email"),
+        # One principal per identity: sign-in looks the email up case-insensitively.
+        Index("uq_principal_email_lower", text("lower(email)"), unique=True),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -42,6 +49,7 @@ class Principal(TimestampMixin, Base):
     mentor_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("mentor.id", ondelete="CASCADE"), index=True
     )
+    email: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiToken(Base):

@@ -9,12 +9,26 @@ from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
 from mentorat.tokens import service
-from mentorat.tokens.schemas import TokenCreate, TokenCreated, TokenInfo
+from mentorat.tokens.schemas import (
+    PrincipalCreate,
+    PrincipalInfo,
+    TokenCreate,
+    TokenCreated,
+    TokenInfo,
+)
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=problems(401, 403, 422))
+principals_router = APIRouter(
+    prefix="/v1/principals", tags=["principals"], responses=problems(401, 403, 422)
+)
 
 
-@router.post("", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=TokenCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(409),
+)
 async def create_token(session: DbSession, principal: Admin, body: TokenCreate) -> TokenCreated:
     """A new principal and its token. The token is shown in this answer only."""
     secret, token, holder = await service.create_token(session, principal, body)
@@ -33,3 +47,22 @@ async def list_tokens(
 async def revoke_token(session: DbSession, principal: Admin, token_id: uuid.UUID) -> Response:
     await service.revoke_token(session, principal, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@principals_router.post(
+    "", response_model=PrincipalInfo, status_code=status.HTTP_201_CREATED, responses=problems(409)
+)
+async def create_principal(
+    session: DbSession, principal: Admin, body: PrincipalCreate
+) -> PrincipalInfo:
+    """A principal without a token, who signs in with OpenID Connect: a JWT from the configured
+    provider whose `email` claim matches this email acts with this role and scope."""
+    return service.principal_info(await service.create_principal(session, principal, body))
+
+
+@principals_router.get("", response_model=Page[PrincipalInfo])
+async def list_principals(
+    session: DbSession, principal: Admin, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[PrincipalInfo]:
+    items, next_cursor = await service.list_principals(session, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)

@@ -4,30 +4,25 @@ import uuid
 from datetime import UTC, datetime
 from typing import Self
 
-from pydantic import AwareDatetime, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from mentorat.auth.principal import Role
-from mentorat.kit.schemas import DepartementCode, NonEmptyStr, ReadSchema, Schema
+from mentorat.kit.schemas import DepartementCode, Email, NonEmptyStr, ReadSchema, Schema
 
 
-class TokenCreate(Schema):
+class PrincipalFields(Schema):
+    """Who someone is to us: a name, a role, the scope the role takes, and maybe an email."""
+
     name: NonEmptyStr
     role: Role
     departement_code: DepartementCode | None = None
     association_id: uuid.UUID | None = None
     mentor_id: uuid.UUID | None = None
-    expires_at: AwareDatetime | None = None
-
-    @field_validator("expires_at")
-    @classmethod
-    def _in_utc(cls, value: datetime | None) -> datetime | None:
-        # 9999-12-31T23:59-14:00 is a valid input but no instant PostgreSQL can store.
-        if value is None:
-            return None
-        try:
-            return value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("expires_at is out of range") from None
+    email: Email | None = Field(
+        default=None,
+        description="Signs in with OpenID Connect: a JWT whose `email` claim matches it"
+        " (case-insensitively) acts as this principal. Unique.",
+    )
 
     @model_validator(mode="after")
     def _scope_matches_role(self) -> Self:
@@ -49,6 +44,40 @@ class TokenCreate(Schema):
         return self
 
 
+class PrincipalCreate(PrincipalFields):
+    """A principal without a token, who signs in with OpenID Connect only."""
+
+    email: Email = Field(
+        description="The email the identity provider puts in its tokens' `email` claim. Unique."
+    )
+
+
+class PrincipalInfo(ReadSchema):
+    id: uuid.UUID
+    name: str
+    role: Role
+    departement_code: str | None
+    association_id: uuid.UUID | None
+    mentor_id: uuid.UUID | None
+    email: str | None
+    created_at: datetime
+
+
+class TokenCreate(PrincipalFields):
+    expires_at: AwareDatetime | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        # 9999-12-31T23:59-14:00 is a valid input but no instant PostgreSQL can store.
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("expires_at is out of range") from None
+
+
 class TokenInfo(ReadSchema):
     id: uuid.UUID
     prefix: str
@@ -58,6 +87,7 @@ class TokenInfo(ReadSchema):
     departement_code: str | None
     association_id: uuid.UUID | None
     mentor_id: uuid.UUID | None
+    email: str | None
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None

@@ -14,7 +14,13 @@ from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
 from mentorat.models import ApiToken, Association, Departement, Mentor
 from mentorat.models import Principal as PrincipalRow
-from mentorat.tokens.schemas import TokenCreate, TokenInfo
+from mentorat.tokens.schemas import (
+    PrincipalCreate,
+    PrincipalFields,
+    PrincipalInfo,
+    TokenCreate,
+    TokenInfo,
+)
 
 
 def token_info(token: ApiToken, holder: PrincipalRow) -> TokenInfo:
@@ -27,6 +33,7 @@ def token_info(token: ApiToken, holder: PrincipalRow) -> TokenInfo:
         departement_code=holder.departement_code,
         association_id=holder.association_id,
         mentor_id=holder.mentor_id,
+        email=holder.email,
         created_at=token.created_at,
         expires_at=token.expires_at,
         revoked_at=token.revoked_at,
@@ -34,7 +41,11 @@ def token_info(token: ApiToken, holder: PrincipalRow) -> TokenInfo:
     )
 
 
-async def _check_scope_exists(session: AsyncSession, data: TokenCreate) -> None:
+def principal_info(holder: PrincipalRow) -> PrincipalInfo:
+    return PrincipalInfo.model_validate(holder)
+
+
+async def _check_scope_exists(session: AsyncSession, data: PrincipalFields) -> None:
     checks = (
         (data.departement_code, Departement, "departement_code"),
         (data.association_id, Association, "association_id"),
@@ -48,22 +59,58 @@ async def _check_scope_exists(session: AsyncSession, data: TokenCreate) -> None:
             )
 
 
-async def create_token(
-    session: AsyncSession, creator: Principal | None, data: TokenCreate
-) -> tuple[str, ApiToken, PrincipalRow]:
-    """A new principal with its first token; the token itself is returned once, never stored."""
+async def _new_principal(session: AsyncSession, data: PrincipalFields) -> PrincipalRow:
     await _check_scope_exists(session, data)
-    if data.expires_at is not None and data.expires_at <= datetime.now(UTC):
-        raise InvalidInput("expires_at must be in the future.", field=("body", "expires_at"))
     holder = PrincipalRow(
         name=data.name,
         role=data.role.value,
         departement_code=data.departement_code,
         association_id=data.association_id,
         mentor_id=data.mentor_id,
+        email=data.email,
     )
     session.add(holder)
-    await flush(session)
+    await flush(session, conflict="A principal already has this email.")
+    return holder
+
+
+async def create_principal(
+    session: AsyncSession, creator: Principal | None, data: PrincipalCreate
+) -> PrincipalRow:
+    """A principal without a token: it signs in with OpenID Connect, through its email."""
+    holder = await _new_principal(session, data)
+    await record(
+        session,
+        creator,
+        "create",
+        "principal",
+        [holder.id],
+        departement_code=data.departement_code,
+        details={"role": data.role.value, "principal": data.name},
+    )
+    return holder
+
+
+async def list_principals(
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[PrincipalInfo], str | None]:
+    holders, next_cursor = await paginate(
+        session,
+        select(PrincipalRow),
+        [PrincipalRow.created_at, PrincipalRow.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return [principal_info(holder) for holder in holders], next_cursor
+
+
+async def create_token(
+    session: AsyncSession, creator: Principal | None, data: TokenCreate
+) -> tuple[str, ApiToken, PrincipalRow]:
+    """A new principal with its first token; the token itself is returned once, never stored."""
+    if data.expires_at is not None and data.expires_at <= datetime.now(UTC):
+        raise InvalidInput("expires_at must be in the future.", field=("body", "expires_at"))
+    holder = await _new_principal(session, data)
     secret = new_token()
     token = ApiToken(
         principal_id=holder.id,
