@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import func, or_, select, update
 
 from mentorat.auth.principal import Principal, Role
+from mentorat.auth.ratelimit import client_address, limiter_of
 from mentorat.auth.tokens import hash_token
 from mentorat.errors import Forbidden, NotAuthenticated
 from mentorat.kit.session import DbSession
@@ -26,6 +27,8 @@ async def authenticate(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Send `Authorization: Bearer <token>`.")
+    limiter, address = limiter_of(request), client_address(request)
+    limiter.check(address)
     row = (
         await session.execute(
             select(ApiToken.id, PrincipalRow)
@@ -41,6 +44,7 @@ async def authenticate(
         )
     ).first()
     if row is None:
+        limiter.record_failure(address)
         raise NotAuthenticated("The token is unknown, expired or revoked.")
     token_id, holder = row
     await session.execute(
