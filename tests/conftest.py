@@ -90,7 +90,11 @@ async def engine(database_url: URL) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: URL) -> Settings:
-    return Settings(database_url=database_url.render_as_string(hide_password=False))
+    # The 401 tests send hundreds of bad tokens from one address within a minute; the limit on
+    # failed authentications is tested on apps of its own (tests/api/test_auth_rate_limit.py).
+    return Settings(
+        database_url=database_url.render_as_string(hide_password=False), auth_failure_limit=100_000
+    )
 
 
 @pytest.fixture

@@ -6,13 +6,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+from starlette.middleware.gzip import GZipMiddleware
 
 from mentorat import health, vocabulary_router
 from mentorat.associations.router import router as associations_router
 from mentorat.audit.router import router as audit_router
 from mentorat.auth.oidc import OidcVerifier
+from mentorat.auth.ratelimit import AuthFailureLimiter
 from mentorat.children.router import router as children_router
 from mentorat.departements.router import router as departements_router
+from mentorat.kit.caching import GZIP_MINIMUM_BYTES, NoStoreMiddleware
+from mentorat.kit.cors import install_cors
 from mentorat.kit.db import Database, resolve_database_url
 from mentorat.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from mentorat.kit.openapi import operation_id
@@ -22,6 +27,7 @@ from mentorat.matching.router import runs_router as matching_runs_router
 from mentorat.matching.service import recover_abandoned_runs
 from mentorat.mentors.router import router as mentors_router
 from mentorat.mentorships.router import router as mentorships_router
+from mentorat.metrics import install_metrics
 from mentorat.offers.router import router as offers_router
 from mentorat.proposals.router import router as proposals_router
 from mentorat.settings import Settings, get_settings
@@ -53,19 +59,30 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         finally:
             await own.engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package, not a CDN.
+    app = FastAPIOffline(
         title="mentorat",
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        static_url="/docs/assets",
     )
     app.state.settings = settings
     app.state.oidc_verifier = OidcVerifier.from_settings(settings)
+    app.state.auth_failure_limiter = AuthFailureLimiter(
+        settings.auth_failure_limit, settings.auth_failure_window_seconds
+    )
     if database is not None:
         app.state.database = database
     install_problem_handlers(app)
+    # Each middleware added wraps the ones before it: the last one sees the request first.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(NoStoreMiddleware, prefix="/v1")
+    install_cors(app, settings.cors_origins)
+    if settings.metrics_enabled:
+        install_metrics(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     for router in (

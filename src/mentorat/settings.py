@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Any, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
 
 
 class Settings(BaseSettings):
@@ -58,6 +62,37 @@ class Settings(BaseSettings):
         if (self.oidc_issuer is None) != (self.oidc_audience is None):
             raise ValueError("MENTORAT_OIDC_ISSUER and MENTORAT_OIDC_AUDIENCE go together")
         return self
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins whose browsers may call the API: a JSON list or comma-separated.",
+    )
+    metrics_enabled: bool = Field(default=True, description="Serve /metrics (Prometheus).")
+    auth_failure_limit: int = Field(
+        default=10, ge=0, description="Failed authentications per client address; 0: no limit."
+    )
+    auth_failure_window_seconds: int = Field(default=60, ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_from_text(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, origins: list[str]) -> list[str]:
+        cleaned = [origin.strip().rstrip("/") for origin in origins]
+        for origin in cleaned:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], without a path"
+                )
+        return cleaned
 
 
 @lru_cache

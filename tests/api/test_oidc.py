@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.app import create_app
 from mentorat.auth.oidc import OidcVerifier, looks_like_jwt
+from mentorat.auth.ratelimit import AuthFailureLimiter
 from mentorat.kit.db import Database
 from mentorat.models import Principal as PrincipalRow
 from mentorat.settings import Settings
@@ -53,6 +54,7 @@ def oidc_app(database_url: URL, issuer: LocalIssuer) -> FastAPI:
         database_url=database_url.render_as_string(hide_password=False),
         oidc_issuer=issuer.url,
         oidc_audience=AUDIENCE,
+        auth_failure_limit=100_000,  # the limit itself: TestFailuresAreRateLimited
     )
     return create_app(settings)
 
@@ -328,6 +330,23 @@ class TestRefusedTokens:
         ) as plain:
             refused(await plain.get(CHILDREN, headers=bearer(token)), "unknown")
         assert issuer.hits[JWKS_PATH] == 0
+
+
+class TestFailuresAreRateLimited:
+    async def test_refused_jwts_count_as_failed_authentications(
+        self, client: httpx.AsyncClient, oidc_app: FastAPI, issuer: LocalIssuer, rsa: Key
+    ) -> None:
+        shared = oidc_app.state.auth_failure_limiter
+        oidc_app.state.auth_failure_limiter = AuthFailureLimiter(limit=2, window_seconds=60)
+        try:
+            wrong = issuer.sign(rsa, audience="another-client", email="stranger@example.fr")
+            for _ in range(2):
+                assert (await client.get(CHILDREN, headers=bearer(wrong))).status_code == 401
+            limited = await client.get(CHILDREN, headers=bearer(wrong))
+            assert limited.status_code == 429
+            assert limited.headers["Retry-After"] == "60"
+        finally:
+            oidc_app.state.auth_failure_limiter = shared
 
 
 class TestKeyRotation:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.oidc import Identity, OidcVerifier, looks_like_jwt
 from mentorat.auth.principal import Principal, Role
+from mentorat.auth.ratelimit import client_address, limiter_of
 from mentorat.auth.tokens import hash_token
 from mentorat.errors import Forbidden, InvalidToken, NotAuthenticated
 from mentorat.kit.session import DbSession
@@ -32,12 +33,18 @@ async def authenticate(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Send `Authorization: Bearer <token>`.")
+    limiter, address = limiter_of(request), client_address(request)
+    limiter.check(address)
     token = credentials.credentials
     verifier: OidcVerifier | None = request.app.state.oidc_verifier
-    if verifier is not None and looks_like_jwt(token):
-        holder = await _holder_of_identity(session, await verifier.verify(token))
-    else:
-        holder = await _holder_of_api_token(session, token)
+    try:
+        if verifier is not None and looks_like_jwt(token):
+            holder = await _holder_of_identity(session, await verifier.verify(token))
+        else:
+            holder = await _holder_of_api_token(session, token)
+    except InvalidToken:
+        limiter.record_failure(address)
+        raise
     principal = Principal(
         id=holder.id,
         name=holder.name,

@@ -41,6 +41,7 @@ from mentorat.matching.scoring import (
     score_pairs,
 )
 from mentorat.matching.solver import Solution, solve
+from mentorat.metrics import observe_run_phases
 from mentorat.models import (
     Child,
     Departement,
@@ -245,6 +246,7 @@ async def _execute(database: Database, run_id: uuid.UUID, progress: ProgressCall
                 )
             )
             await session.commit()
+        observe_run_phases(timings)
         progress("done", figures)
         log.info("matching run succeeded", extra={"run_id": str(run_id), **_log_figures(figures)})
     except Exception as error:
