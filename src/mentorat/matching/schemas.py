@@ -10,6 +10,9 @@ from pydantic import Field, model_validator
 from mentorat.kit.schemas import DepartementCode, ReadSchema, Schema
 
 Objective = Literal["coverage_first", "total_score"]
+RunErrorCode = Literal[
+    "abandoned", "database_unavailable", "database_error", "timeout", "internal_error"
+]
 Weight = Annotated[float, Field(ge=0, le=1)]
 MAX_IDS = 50_000
 
@@ -62,7 +65,10 @@ class Run(ReadSchema):
     needed_hours: float
     requested_by_name: str
     figures: dict[str, Any]
-    error: str | None
+    error_code: RunErrorCode | None = Field(
+        description="Why a failed run failed; the detail is logged under the run id."
+    )
+    error: str | None = Field(description="The same, as one sentence.")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
