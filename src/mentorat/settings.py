@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     db_pool_size: int = Field(default=10, ge=1)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    db_unavailable_retry_after_s: int = Field(
+        default=5, ge=1, description="Retry-After of the 503 sent while PostgreSQL is away."
+    )
+    cursor_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs list cursors (every API process must share it). Unset: a "
+        "key generated once and kept in PostgreSQL.",
+    )
 
 
 @lru_cache
