@@ -13,7 +13,11 @@ from mentorat.audit.router import router as audit_router
 from mentorat.children.router import router as children_router
 from mentorat.departements.router import router as departements_router
 from mentorat.kit.db import Database, resolve_database_url
-from mentorat.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from mentorat.kit.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from mentorat.kit.problems import install_problem_handlers
 from mentorat.matching.router import children_router as matching_children_router
 from mentorat.matching.router import runs_router as matching_runs_router
@@ -60,7 +64,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if database is not None:
         app.state.database = database
     install_problem_handlers(app)
+    # The last added is the outermost: request context, then unexpected errors, body cap.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        UnexpectedErrorMiddleware, retry_after_s=settings.db_unavailable_retry_after_s
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     for router in (

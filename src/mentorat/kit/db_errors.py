@@ -34,6 +34,8 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         seen.add(id(current))
         yield current
         pending += [getattr(current, "orig", None), current.__cause__]
+        if isinstance(current, BaseExceptionGroup):
+            pending += current.exceptions
 
 
 def database_unavailable(error: BaseException) -> bool:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mentorat.errors import MentoratError
+from mentorat.kit.db_errors import database_unavailable
 from mentorat.kit.logging import request_id_var
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ def _validation_issues(errors: list[Any]) -> list[dict[str, Any]]:
 
 
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, MentoratError)
+    if not isinstance(exc, MentoratError):
+        raise exc
     return problem_response(
         request,
         status=exc.status,
@@ -89,7 +91,8 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     issues = _validation_issues(list(exc.errors()))
     fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in issues})
     return problem_response(
@@ -103,7 +106,8 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     slugs = {
         404: "not-found",
         405: "method-not-allowed",
@@ -119,15 +123,35 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", extra={"path": request.url.path})
+def unexpected_error_response(
+    request: Request, exc: Exception, *, retry_after_s: int = 5
+) -> JSONResponse:
+    """PostgreSQL away: a 503 to retry shortly. Anything else: a 500 we must fix, after which
+    the connection is closed. The detail goes to the log only, with the request id."""
+    if database_unavailable(exc):
+        log.warning("database unavailable", exc_info=exc, extra={"path": request.url.path})
+        return problem_response(
+            request,
+            status=503,
+            slug="service-unavailable",
+            title="Service temporarily unavailable",
+            detail="The database cannot be reached at the moment; retry shortly.",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     return problem_response(
         request,
         status=500,
         slug="internal-error",
         title="Internal server error",
         detail="An unexpected error occurred; it has been logged with this request id.",
+        headers={"Connection": "close"},
     )
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Only errors raised outside UnexpectedErrorMiddleware (in an outer middleware) get here.
+    return unexpected_error_response(request, exc)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -167,6 +191,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "If-Match does not match the current ETag",
         413: "Body too large",
         422: "Invalid input",
+        503: "The database is unreachable for now; retry after Retry-After seconds",
     }
     return {
         status: {
