@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import SecretStr
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from mentorat.errors import InvalidInput
+from mentorat.kit.cursors import read_cursor, sign_cursor
+from mentorat.kit.db import Database
+from mentorat.settings import Settings
 from tests.api.support import assert_problem
 from tests.factories import Actors, create_child
 from tests.mentorships.support import make_mentorship
@@ -17,6 +25,8 @@ from tests.mentorships.support import make_mentorship
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 # Each is a valid ISO datetime that Python holds but that leaves PostgreSQL's (and Python's
 # UTC) range once normalised to UTC.
+VALUES = [datetime(2026, 11, 25, 12, 0, tzinfo=UTC), uuid.uuid4()]
+TYPES = [datetime, uuid.UUID]
 EXTREMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
 # Lists paged by (created_at, id), with an actor allowed to read each.
 LISTS = [
@@ -143,3 +153,39 @@ class TestBoundedDatetimes:
                 headers=actors.educator_53,
             )
             assert response.status_code == 200, response.text
+
+
+class TestSigningKey:
+    async def test_processes_on_one_database_agree_without_configuration(
+        self, engine: AsyncEngine
+    ) -> None:
+        # Two API processes: each its own engine and key cache, one PostgreSQL.
+        async with engine.connect() as first, engine.connect() as second:
+            async with Database.on_connection(first).sessionmaker() as session:
+                cursor = await sign_cursor(session, "children", {"departement": "53"}, VALUES)
+            async with Database.on_connection(second).sessionmaker() as session:
+                filters = {"departement": "53"}
+                assert await read_cursor(session, "children", filters, cursor, TYPES) == VALUES
+                with pytest.raises(InvalidInput):
+                    await read_cursor(session, "mentors", filters, cursor, TYPES)
+
+    async def test_a_configured_secret_is_the_key(
+        self, settings: Settings, database_url: URL
+    ) -> None:
+        def database(secret: str) -> Database:
+            return Database.from_url(
+                database_url, settings.model_copy(update={"cursor_secret": SecretStr(secret)})
+            )
+
+        signer, same, other = database("one"), database("one"), database("two")
+        try:
+            async with signer.sessionmaker() as session:
+                cursor = await sign_cursor(session, "tokens", {}, VALUES)
+            async with same.sessionmaker() as session:
+                assert len(await read_cursor(session, "tokens", {}, cursor, TYPES)) == 2
+            async with other.sessionmaker() as session:
+                with pytest.raises(InvalidInput):
+                    await read_cursor(session, "tokens", {}, cursor, TYPES)
+        finally:
+            for db in (signer, same, other):
+                await db.engine.dispose()
