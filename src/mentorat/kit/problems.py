@@ -162,15 +162,27 @@ def install_problem_handlers(app: FastAPI) -> None:
     _document_problems_as_problem_json(app)
 
 
+SERVICE_UNAVAILABLE_RESPONSE: dict[str, Any] = {
+    "description": "The database is unreachable for now; retry after Retry-After seconds",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
 def _document_problems_as_problem_json(app: FastAPI) -> None:
     """FastAPI files a response `model` under the route's media type (application/json);
-    move the Problem schema to application/problem+json, which is what we send."""
+    move the Problem schema to application/problem+json, which is what we send. Every API
+    operation may also answer 503 while PostgreSQL is away."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         document = generate()
-        for operations in document.get("paths", {}).values():
+        for path, operations in document.get("paths", {}).items():
             for operation in operations.values():
+                if path.startswith("/v1/"):
+                    operation.setdefault("responses", {}).setdefault(
+                        "503", SERVICE_UNAVAILABLE_RESPONSE
+                    )
                 for response in operation.get("responses", {}).values():
                     content = response.get("content", {})
                     if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
@@ -191,7 +203,6 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "If-Match does not match the current ETag",
         413: "Body too large",
         422: "Invalid input",
-        503: "The database is unreachable for now; retry after Retry-After seconds",
     }
     return {
         status: {
