@@ -6,14 +6,18 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from mentorat.app import create_app
 from mentorat.kit.db import Database
+from mentorat.kit.db_errors import database_unavailable
 from mentorat.settings import Settings
 from tests.api.support import assert_problem
 
@@ -150,3 +154,42 @@ class TestDatabaseOutage:
                 assert "retry-after" not in response.headers
         finally:
             await database.engine.dispose()
+
+
+def wrapped(error: BaseException) -> DBAPIError:
+    """The way SQLAlchemy raises a driver error."""
+    try:
+        raise DBAPIError("SELECT 1", None, error) from error
+    except DBAPIError as raised:
+        return raised
+
+
+class TestWhatCountsAsAnOutage:
+    @pytest.mark.parametrize(
+        "error",
+        [
+            asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+            asyncpg.exceptions.AdminShutdownError("terminating connection"),
+            asyncpg.exceptions.TooManyConnectionsError("too many clients already"),
+            asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
+            ConnectionRefusedError(111, "Connect call failed"),
+            PoolTimeout("QueuePool limit reached"),
+        ],
+        ids=lambda error: type(error).__name__,
+    )
+    def test_connection_level_failures_are_outages(self, error: Exception) -> None:
+        assert database_unavailable(error)
+        assert database_unavailable(wrapped(error))
+
+    @pytest.mark.parametrize(
+        "error",
+        [
+            asyncpg.exceptions.QueryCanceledError("canceling statement due to statement timeout"),
+            asyncpg.exceptions.UniqueViolationError("duplicate key"),
+            ValueError("a bug"),
+        ],
+        ids=lambda error: type(error).__name__,
+    )
+    def test_other_failures_are_not(self, error: Exception) -> None:
+        assert not database_unavailable(error)
+        assert not database_unavailable(wrapped(error))

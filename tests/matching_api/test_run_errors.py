@@ -6,15 +6,17 @@ import asyncio
 import logging
 import uuid
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from mentorat.kit.db import async_url, upgrade
-from mentorat.matching.service import RUN_ERROR_SENTENCES
+from mentorat.matching.service import RUN_ERROR_SENTENCES, run_error_code
 from tests.conftest import create_database, drop_database
 from tests.factories import Actors
 
@@ -107,3 +109,26 @@ class TestOldFailedRunsAfterUpgrade:
         assert sorted(code for code, _ in rows) == sorted(old_errors.values())
         for code, error in rows:
             assert error == RUN_ERROR_SENTENCES[code]
+
+
+def wrapped(error: Exception) -> DBAPIError:
+    """The way SQLAlchemy raises a driver error."""
+    try:
+        raise DBAPIError("INSERT ...", None, error) from error
+    except DBAPIError as raised:
+        return raised
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (ConnectionRefusedError(111, "Connect call failed"), "database_unavailable"),
+        (wrapped(asyncpg.exceptions.AdminShutdownError("terminating")), "database_unavailable"),
+        (wrapped(asyncpg.exceptions.QueryCanceledError("statement timeout")), "timeout"),
+        (wrapped(asyncpg.exceptions.CheckViolationError("no capacity left")), "database_error"),
+        (ZeroDivisionError("division by zero"), "internal_error"),
+    ],
+)
+def test_each_kind_of_failure_has_its_code(error: Exception, code: str) -> None:
+    assert run_error_code(error) == code
+    assert code in RUN_ERROR_SENTENCES

@@ -151,7 +151,10 @@ def unexpected_error_response(
 
 async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Only errors raised outside UnexpectedErrorMiddleware (in an outer middleware) get here.
-    return unexpected_error_response(request, exc)
+    settings = request.app.state.settings
+    return unexpected_error_response(
+        request, exc, retry_after_s=settings.db_unavailable_retry_after_s
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
