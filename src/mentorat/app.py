@@ -19,7 +19,11 @@ from mentorat.departements.router import router as departements_router
 from mentorat.kit.caching import GZIP_MINIMUM_BYTES, NoStoreMiddleware
 from mentorat.kit.cors import install_cors
 from mentorat.kit.db import Database, resolve_database_url
-from mentorat.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from mentorat.kit.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from mentorat.kit.openapi import operation_id
 from mentorat.kit.problems import install_problem_handlers
 from mentorat.matching.router import children_router as matching_children_router
@@ -77,8 +81,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.database = database
     install_problem_handlers(app)
     # Each middleware added wraps the ones before it: the last one sees the request first.
+    # Unexpected errors are answered inside CORS, no-store and metrics, so a 500 carries their
+    # headers and is counted.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(
+        UnexpectedErrorMiddleware, retry_after_s=settings.db_unavailable_retry_after_s
+    )
     app.add_middleware(NoStoreMiddleware, prefix="/v1")
     install_cors(app, settings.cors_origins)
     if settings.metrics_enabled:

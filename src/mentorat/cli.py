@@ -325,7 +325,8 @@ def match(
             await service.execute_run(database, run.id, progress)
         async with database.sessionmaker() as session:
             finished = await session.get(service.MatchingRun, run.id)
-            assert finished is not None
+            if finished is None:
+                raise RuntimeError(f"Matching run {run.id} vanished while running.")
             return {
                 "id": str(finished.id),
                 "status": finished.status,

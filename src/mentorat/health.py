@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from mentorat.kit.db import head_revision
 from mentorat.kit.session import get_database
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -22,10 +25,17 @@ async def readyz(request: Request) -> JSONResponse:
     expected = head_revision(request.app.state.settings)
     try:
         current = await get_database(request).current_revision()
-    except (SQLAlchemyError, OSError) as error:
+    except Exception as error:
+        # Any failure means not ready; the cause goes to the log, never to the caller.
+        log.warning("readiness check failed", exc_info=error)
         return JSONResponse(
-            {"status": "unavailable", "database": "unreachable", "error": type(error).__name__},
+            {
+                "status": "unavailable",
+                "database": "unreachable",
+                "detail": "The database cannot be reached at the moment.",
+            },
             status_code=503,
+            headers={"Retry-After": str(request.app.state.settings.db_unavailable_retry_after_s)},
         )
     ready = current == expected
     return JSONResponse(

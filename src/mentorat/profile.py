@@ -90,7 +90,8 @@ def availability_to_bytes(slots: list[WeeklySlot]) -> bytes:
         offset = WEEKDAYS.index(slot.day) * SLOTS_PER_DAY
         bits[offset + _slot_index(slot.start) : offset + _slot_index(slot.end)] = 1
     packed = np.packbits(bits).tobytes()
-    assert len(packed) == AVAILABILITY_BYTES
+    if len(packed) != AVAILABILITY_BYTES:
+        raise ValueError(f"availability packs into {len(packed)} bytes, not {AVAILABILITY_BYTES}")
     return packed
 
 

@@ -94,6 +94,15 @@ class Settings(BaseSettings):
                 )
         return cleaned
 
+    db_unavailable_retry_after_s: int = Field(
+        default=5, ge=1, description="Retry-After of the 503 sent while PostgreSQL is away."
+    )
+    cursor_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs list cursors (every API process must share it). Unset: a "
+        "key generated once and kept in PostgreSQL.",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -24,8 +24,7 @@ def scoped(principal: Principal) -> Select[tuple[Association]]:
     if principal.role is Role.admin:
         return statement
     if principal.in_departement_role:
-        assert principal.departement_code is not None
-        return statement.where(Association.id.in_(serving(principal.departement_code)))
+        return statement.where(Association.id.in_(serving(principal.scope_departement)))
     if principal.role is Role.coordinator:
         return statement.where(Association.id == principal.association_id)
     return statement.where(

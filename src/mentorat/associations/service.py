@@ -41,8 +41,9 @@ async def list_associations(
     if departement is not None:
         statement = statement.where(Association.id.in_(repository.serving(departement)))
     return await paginate(
-        session, statement, [Association.created_at, Association.id], limit=limit, cursor=cursor
-    )
+        session, statement, [Association.created_at, Association.id], limit=limit, cursor=cursor,
+        scope="associations", filters={"departement": departement},
+    )  # fmt: skip
 
 
 async def create_association(

@@ -50,6 +50,7 @@ async def list_audit_events(
     if entity_id is not None:
         statement = statement.where(AuditEventRow.entity_id == entity_id)
     rows, next_cursor = await paginate(
-        session, statement, [AuditEventRow.id], limit=limit, cursor=cursor
-    )
+        session, statement, [AuditEventRow.id], limit=limit, cursor=cursor,
+        scope="audit-events", filters={"entity_type": entity_type, "entity_id": entity_id},
+    )  # fmt: skip
     return Page(items=[AuditEvent.model_validate(row) for row in rows], next_cursor=next_cursor)

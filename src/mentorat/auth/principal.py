@@ -4,6 +4,8 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mentorat.errors import Forbidden
+
 
 class Role(StrEnum):
     admin = "admin"
@@ -34,3 +36,10 @@ class Principal:
     @property
     def in_departement_role(self) -> bool:
         return self.role in DEPARTEMENT_ROLES
+
+    @property
+    def scope_departement(self) -> str:
+        """The département a département role works in (PostgreSQL requires one)."""
+        if self.departement_code is None:
+            raise Forbidden("This token is not attached to a département.")
+        return self.departement_code

@@ -35,8 +35,13 @@ async def list_children(
     if college_entry_year is not None:
         statement = statement.where(Child.college_entry_year == college_entry_year)
     children, next_cursor = await paginate(
-        session, statement, [Child.created_at, Child.id], limit=limit, cursor=cursor
-    )
+        session, statement, [Child.created_at, Child.id], limit=limit, cursor=cursor,
+        scope="children",
+        filters={
+            "departement": departement, "college_entry_year": college_entry_year,
+            "include_deleted": include_deleted,
+        },
+    )  # fmt: skip
     for departement_code in sorted({child.departement_code for child in children}):
         await record(
             session,

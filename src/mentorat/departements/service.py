@@ -17,8 +17,9 @@ async def list_departements(
     session: AsyncSession, *, limit: int, cursor: str | None
 ) -> tuple[list[Departement], str | None]:
     return await paginate(
-        session, select(Departement), [Departement.code], limit=limit, cursor=cursor
-    )
+        session, select(Departement), [Departement.code], limit=limit, cursor=cursor,
+        scope="departements",
+    )  # fmt: skip
 
 
 async def get_departement(session: AsyncSession, code: str) -> Departement:

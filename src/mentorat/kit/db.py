@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from mentorat.kit.cursors import SESSION_INFO_KEY, CursorKeys
 from mentorat.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -121,13 +122,17 @@ class Database:
             pool_pre_ping=True,
             connect_args=connect_args,
         )
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
+        info = {SESSION_INFO_KEY: CursorKeys(settings.cursor_secret)}
+        return cls(engine, async_sessionmaker(engine, expire_on_commit=False, info=info))
 
     @classmethod
     def on_connection(cls, connection: AsyncConnection) -> Database:
         """Sessions that commit to savepoints inside an outer transaction (tests)."""
         sessionmaker = async_sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            bind=connection,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+            info={SESSION_INFO_KEY: CursorKeys()},
         )
         return cls(connection.engine, sessionmaker)
 

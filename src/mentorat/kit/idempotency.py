@@ -90,7 +90,8 @@ async def idempotency(
             IdempotencyRecord.principal_id == principal.id, IdempotencyRecord.key == key
         )
     )
-    assert record is not None
+    if record is None:  # the first request's claim was removed between our two statements
+        raise Conflict("The request with this Idempotency-Key changed meanwhile; retry.")
     if claimed is not None:
         return Idempotency(record=record)
     if record.fingerprint != fingerprint:

@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids, access logs and a cap on body size."""
+"""ASGI middleware: request ids, access logs, unexpected errors and a cap on body size."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ import re
 import time
 import uuid
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mentorat.kit.logging import request_id_var
-from mentorat.kit.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX
+from mentorat.kit.problems import (
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_PREFIX,
+    unexpected_error_response,
+)
 
 log = logging.getLogger("mentorat.access")
 
@@ -55,6 +60,40 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an exception no handler took: 503 while PostgreSQL is away, else 500.
+
+    It sits inside RequestContextMiddleware, so the answer carries the request id, and the
+    exception stops here: Starlette's own last-resort handler re-raises it to the server,
+    which then drops a keep-alive connection without a word.
+    """
+
+    def __init__(self, app: ASGIApp, retry_after_s: int = 5) -> None:
+        self.app = app
+        self.retry_after_s = retry_after_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if started:
+                raise  # too late for another answer: the server ends the connection
+            response = unexpected_error_response(
+                Request(scope), error, retry_after_s=self.retry_after_s
+            )
+            await response(scope, receive, send)
 
 
 class BodySizeLimitMiddleware:
@@ -109,6 +148,7 @@ class BodySizeLimitMiddleware:
                 "status": 413,
                 "detail": f"The body must not exceed {self.max_bytes} bytes.",
                 "instance": scope["path"],
+                "request_id": request_id_var.get(),
             }
         ).encode()
         await send(

@@ -130,6 +130,13 @@ NAMED_ENUMS = {
     ("no_feasible_mentor", "taken_by_others", "below_min_score"): "UnmatchedReason",
     ("simulated", "pending", "accepted", "declined"): "ProposalStatus",
     ("support", "domain"): "GoalKind",
+    (
+        "abandoned",
+        "database_unavailable",
+        "database_error",
+        "timeout",
+        "internal_error",
+    ): "RunErrorCode",
     ("female", "male"): "PreferredMentorGender",
     ("female", "male", "other"): "Gender",
 }

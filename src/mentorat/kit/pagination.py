@@ -1,13 +1,8 @@
-"""Keyset pagination with an opaque cursor: stable under inserts, no OFFSET scans."""
+"""Keyset pagination with a signed cursor: stable under inserts, no OFFSET scans."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import uuid
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -16,7 +11,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from mentorat.errors import InvalidInput
+from mentorat.kit.cursors import Filters, read_cursor, sign_cursor
 
 T = TypeVar("T")
 
@@ -35,43 +30,6 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-def _bigint(value: str) -> int:
-    number = int(value)
-    if not -(2**63) <= number < 2**63:
-        raise ValueError("out of the bigint range")
-    return number
-
-
-_PARSERS: dict[type, Callable[[str], Any]] = {
-    datetime: datetime.fromisoformat,
-    date: date.fromisoformat,  # e.g. meetings are paged by (held_on, id)
-    uuid.UUID: uuid.UUID,
-    str: str,
-    int: _bigint,
-}
-
-
-def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps(
-        [value.isoformat() if isinstance(value, datetime) else str(value) for value in values]
-    )
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not isinstance(values, list) or len(values) != len(types):
-            raise ValueError("wrong shape")
-        # encode_cursor writes strings only; PostgreSQL text cannot hold NUL.
-        if not all(isinstance(value, str) and "\x00" not in value for value in values):
-            raise ValueError("wrong values")
-        return [_PARSERS[kind](value) for kind, value in zip(types, values, strict=True)]
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidInput("Malformed cursor.", field=("query", "cursor")) from error
-
-
 async def paginate(
     session: AsyncSession,
     statement: Select[Any],
@@ -79,15 +37,23 @@ async def paginate(
     *,
     limit: int,
     cursor: str | None,
+    scope: str,
+    filters: Filters | None = None,
 ) -> tuple[list[Any], str | None]:
-    """Rows of `statement` after `cursor` in `order_by` order, and the next page's cursor."""
+    """Rows of `statement` after `cursor` in `order_by` order, and the next page's cursor.
+
+    `scope` names the list and `filters` holds every parameter that shaped it (path ids
+    included): a cursor only resumes the list it was made for.
+    """
+    filters = filters or {}
     if cursor is not None:
         types = [column.type.python_type for column in order_by]
-        after = decode_cursor(cursor, types)
+        after = await read_cursor(session, scope, filters, cursor, types)
         statement = statement.where(tuple_(*order_by) > tuple_(*after))
     rows = list((await session.scalars(statement.order_by(*order_by).limit(limit + 1))).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
-    return rows, encode_cursor([getattr(last, column.key) for column in order_by])
+    values = [getattr(last, column.key) for column in order_by]
+    return rows, await sign_cursor(session, scope, filters, values)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mentorat.errors import MentoratError
+from mentorat.kit.db_errors import database_unavailable
 from mentorat.kit.logging import request_id_var
 from mentorat.kit.openapi import complete_document
 
@@ -80,7 +81,8 @@ def _validation_issues(errors: list[Any]) -> list[dict[str, Any]]:
 
 
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, MentoratError)
+    if not isinstance(exc, MentoratError):
+        raise exc
     return problem_response(
         request,
         status=exc.status,
@@ -93,7 +95,8 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     issues = _validation_issues(list(exc.errors()))
     fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in issues})
     return problem_response(
@@ -107,7 +110,8 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     slugs = {
         404: "not-found",
         405: "method-not-allowed",
@@ -123,14 +127,37 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", extra={"path": request.url.path})
+def unexpected_error_response(
+    request: Request, exc: Exception, *, retry_after_s: int = 5
+) -> JSONResponse:
+    """PostgreSQL away: a 503 to retry shortly. Anything else: a 500 we must fix, after which
+    the connection is closed. The detail goes to the log only, with the request id."""
+    if database_unavailable(exc):
+        log.warning("database unavailable", exc_info=exc, extra={"path": request.url.path})
+        return problem_response(
+            request,
+            status=503,
+            slug="service-unavailable",
+            title="Service temporarily unavailable",
+            detail="The database cannot be reached at the moment; retry shortly.",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     return problem_response(
         request,
         status=500,
         slug="internal-error",
         title="Internal server error",
         detail="An unexpected error occurred; it has been logged with this request id.",
+        headers={"Connection": "close"},
+    )
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Only errors raised outside UnexpectedErrorMiddleware (in an outer middleware) get here.
+    settings = request.app.state.settings
+    return unexpected_error_response(
+        request, exc, retry_after_s=settings.db_unavailable_retry_after_s
     )
 
 
@@ -142,15 +169,27 @@ def install_problem_handlers(app: FastAPI) -> None:
     _document_problems_as_problem_json(app)
 
 
+SERVICE_UNAVAILABLE_RESPONSE: dict[str, Any] = {
+    "description": "The database is unreachable for now; retry after Retry-After seconds",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
 def _document_problems_as_problem_json(app: FastAPI) -> None:
     """FastAPI files a response `model` under the route's media type (application/json);
-    move the Problem schema to application/problem+json, which is what we send."""
+    move the Problem schema to application/problem+json, which is what we send. Every API
+    operation may also answer 503 while PostgreSQL is away."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         document = generate()
-        for operations in document.get("paths", {}).values():
+        for path, operations in document.get("paths", {}).items():
             for operation in operations.values():
+                if path.startswith("/v1/"):
+                    operation.setdefault("responses", {}).setdefault(
+                        "503", SERVICE_UNAVAILABLE_RESPONSE
+                    )
                 for response in operation.get("responses", {}).values():
                     content = response.get("content", {})
                     if PROBLEM_MEDIA_TYPE in content and "application/json" in content:

@@ -12,6 +12,9 @@ from mentorat.kit.schemas import DepartementCode, Hours, Kilometres, ReadSchema,
 Objective = Literal["coverage_first", "total_score"]
 ProposalStatus = Literal["simulated", "pending", "accepted", "declined"]
 RunPhase = Literal["queued", "loading", "scoring", "solving", "writing", "done", "failed"]
+RunErrorCode = Literal[
+    "abandoned", "database_unavailable", "database_error", "timeout", "internal_error"
+]
 Weight = Annotated[float, Field(ge=0, le=1)]
 MAX_IDS = 50_000
 
@@ -64,7 +67,10 @@ class Run(ReadSchema):
     needed_hours: Hours
     requested_by_name: str
     figures: dict[str, Any]
-    error: str | None
+    error_code: RunErrorCode | None = Field(
+        description="Why a failed run failed; the detail is logged under the run id."
+    )
+    error: str | None = Field(description="The same, as one sentence.")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -86,7 +86,8 @@ def _coerce_fields(instance: object, specs: dict[str, tuple[type, bool]]) -> int
         elif array.shape[0] != length:
             raise ValueError(f"{name} has {array.shape[0]} rows, expected {length}")
         object.__setattr__(instance, name, array)
-    assert length is not None
+    if length is None:
+        raise ValueError("no arrays to check")
     return length
 
 

@@ -22,6 +22,7 @@ from mentorat.children import repository as children_repository
 from mentorat.errors import InvalidInput, NotFound
 from mentorat.kit.clock import today_in
 from mentorat.kit.db import Database
+from mentorat.kit.db_errors import database_error, database_unavailable, query_cancelled
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush, one_or_404
 from mentorat.matching.loading import (
@@ -56,6 +57,15 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, dict[str, Any]], None]
 ABANDONED_QUEUED_AFTER = timedelta(minutes=1)
+# What a failed run tells its readers, by error code (models.matching.RUN_ERROR_CODES).
+RUN_ERROR_SENTENCES: dict[str, str] = {
+    "abandoned": "Abandoned: the process running it stopped before it finished.",
+    "database_unavailable": "The database could not be reached during the run; "
+    "nothing was written. Start the run again.",
+    "database_error": "The database refused part of the run's work; nothing was written.",
+    "timeout": "The run took longer than the database allows; nothing was written.",
+    "internal_error": "The run stopped on an unexpected error; nothing was written.",
+}
 _LOCK_NAMESPACE = 0x6D6E7472  # "mntr": advisory locks of matching runs
 
 
@@ -88,6 +98,7 @@ async def list_runs(
         [MatchingRun.created_at, MatchingRun.id],
         limit=limit,
         cursor=cursor,
+        scope="matching-runs",
     )
 
 
@@ -250,17 +261,30 @@ async def _execute(database: Database, run_id: uuid.UUID, progress: ProgressCall
         progress("done", figures)
         log.info("matching run succeeded", extra={"run_id": str(run_id), **_log_figures(figures)})
     except Exception as error:
-        log.exception("matching run failed", extra={"run_id": str(run_id)})
+        code = run_error_code(error)
+        # The detail (SQL, parameters, traceback) goes to the log only, under the run id.
+        log.exception("matching run failed", extra={"run_id": str(run_id), "error_code": code})
         await _update_run(
             database,
             run_id,
             status="failed",
             phase="failed",
             figures=figures,
-            error=f"{type(error).__name__}: {error}"[:2000],
+            error_code=code,
+            error=RUN_ERROR_SENTENCES[code],
             finished_at=datetime.now(UTC),
         )
         progress("failed", figures)
+
+
+def run_error_code(error: BaseException) -> str:
+    if database_unavailable(error):
+        return "database_unavailable"
+    if query_cancelled(error):
+        return "timeout"
+    if database_error(error):
+        return "database_error"
+    return "internal_error"
 
 
 def _log_figures(figures: dict[str, Any]) -> dict[str, Any]:
@@ -406,7 +430,7 @@ async def recover_abandoned_runs(database: Database) -> int:
             if run.status == "queued" and now - run.created_at < ABANDONED_QUEUED_AFTER:
                 continue  # just created; its worker may not have started yet
             run.status, run.phase, run.finished_at = "failed", "failed", now
-            run.error = "Abandoned: the process running it stopped before it finished."
+            run.error_code, run.error = "abandoned", RUN_ERROR_SENTENCES["abandoned"]
             failed += 1
         await session.commit()
     if failed:
@@ -427,8 +451,9 @@ async def list_proposals(
 ) -> tuple[list[dict[str, Any]], str | None]:
     statement = select(Proposal).where(Proposal.run_id == run.id)
     proposals, next_cursor = await paginate(
-        session, statement, [Proposal.child_id], limit=limit, cursor=cursor
-    )
+        session, statement, [Proposal.child_id], limit=limit, cursor=cursor,
+        scope="matching-run-proposals", filters={"run": run.id},
+    )  # fmt: skip
     return await proposal_views(session, principal, proposals), next_cursor
 
 
@@ -437,8 +462,9 @@ async def list_unmatched(
 ) -> tuple[list[dict[str, Any]], str | None]:
     statement = select(MatchingRunUnmatched).where(MatchingRunUnmatched.run_id == run.id)
     rows, next_cursor = await paginate(
-        session, statement, [MatchingRunUnmatched.child_id], limit=limit, cursor=cursor
-    )
+        session, statement, [MatchingRunUnmatched.child_id], limit=limit, cursor=cursor,
+        scope="matching-run-unmatched", filters={"run": run.id},
+    )  # fmt: skip
     names = dict(
         (
             await session.execute(

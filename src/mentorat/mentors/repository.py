@@ -17,8 +17,7 @@ def scoped(principal: Principal, *, include_deleted: bool = False) -> Select[tup
     if principal.role is Role.admin:
         return statement
     if principal.in_departement_role:
-        assert principal.departement_code is not None
-        return statement.where(Mentor.association_id.in_(serving(principal.departement_code)))
+        return statement.where(Mentor.association_id.in_(serving(principal.scope_departement)))
     if principal.role is Role.coordinator:
         return statement.where(Mentor.association_id == principal.association_id)
     return statement.where(Mentor.id == principal.mentor_id)

@@ -56,8 +56,13 @@ async def list_mentors(
             Mentor.honorability_valid_until >= honorability_valid_on,
         )
     return await paginate(
-        session, statement, [Mentor.created_at, Mentor.id], limit=limit, cursor=cursor
-    )
+        session, statement, [Mentor.created_at, Mentor.id], limit=limit, cursor=cursor,
+        scope="mentors",
+        filters={
+            "association": association, "departement": departement, "active": active,
+            "honorability_valid_on": honorability_valid_on, "include_deleted": include_deleted,
+        },
+    )  # fmt: skip
 
 
 async def create_mentor(session: AsyncSession, principal: Principal, data: MentorCreate) -> Mentor:

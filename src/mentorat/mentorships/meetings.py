@@ -62,5 +62,6 @@ async def list_meetings(
     mentorship = await repository.get_scoped(session, principal, mentorship_id)
     statement = select(Meeting).where(Meeting.mentorship_id == mentorship.id)
     return await paginate(
-        session, statement, [Meeting.held_on, Meeting.id], limit=limit, cursor=cursor
-    )
+        session, statement, [Meeting.held_on, Meeting.id], limit=limit, cursor=cursor,
+        scope="meetings", filters={"mentorship": mentorship.id},
+    )  # fmt: skip

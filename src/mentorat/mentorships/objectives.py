@@ -93,7 +93,8 @@ async def get_objective(
     if objective is None:
         raise NotFound("No such objective.")
     mentorship = await session.get(Mentorship, objective.mentorship_id)
-    assert mentorship is not None
+    if mentorship is None:  # the foreign key forbids it; never answer from a half row
+        raise NotFound("No such objective.")
     return objective, mentorship
 
 

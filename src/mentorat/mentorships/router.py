@@ -4,9 +4,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 
 from mentorat.auth.dependencies import AnyRole, MeetingWriter
+from mentorat.kit.bounds import BoundedDatetime
 from mentorat.kit.etag import IfMatch, etag_for, set_etag
 from mentorat.kit.idempotency import IdempotencyDep, respond
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -110,7 +110,7 @@ async def list_objectives(
     principal: AnyRole,
     mentorship_id: uuid.UUID,
     as_of: Annotated[
-        AwareDatetime | None, Query(description="Show the objectives as they stood then.")
+        BoundedDatetime | None, Query(description="Show the objectives as they stood then.")
     ] = None,
 ) -> list[Objective]:
     rows = await objectives.list_objectives(session, principal, mentorship_id, as_of)

@@ -194,8 +194,9 @@ async def list_mentorships(
         condition = _needs_attention(today_in(principal.departement_code))
         statement = statement.where(condition if needs_attention else ~condition)
     return await paginate(
-        session, statement, [Mentorship.created_at, Mentorship.id], limit=limit, cursor=cursor
-    )
+        session, statement, [Mentorship.created_at, Mentorship.id], limit=limit, cursor=cursor,
+        scope="mentorships", filters={"state": state, "needs_attention": needs_attention},
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- views

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.principal import Principal
 from mentorat.kit.clock import time_zone_name
-from mentorat.kit.pagination import decode_cursor, encode_cursor
+from mentorat.kit.cursors import read_cursor, sign_cursor
 from mentorat.mentorships import repository
 
 # A meeting carries a date only: it sits at noon, the département's time, on that day.
@@ -37,6 +37,7 @@ SELECT at, kind, id, data FROM (
 ORDER BY at, kind, id
 LIMIT :limit
 """
+SCOPE = "mentorship-timeline"
 AFTER = "WHERE (at, kind, id) > (:after_at, :after_kind, :after_id)"
 
 
@@ -63,9 +64,12 @@ async def timeline(
         "time_zone": time_zone_name(mentorship.departement_code),
         "limit": limit + 1,
     }
+    filters = {"mentorship": mentorship.id}
     after = ""
     if cursor is not None:
-        at, kind, entry_id = decode_cursor(cursor, [datetime, str, str])
+        at, kind, entry_id = await read_cursor(
+            session, SCOPE, filters, cursor, [datetime, str, str]
+        )
         parameters |= {"after_at": at, "after_kind": kind, "after_id": entry_id}
         after = AFTER
     rows = (await session.execute(text(ENTRIES.format(after=after)), parameters)).all()
@@ -76,5 +80,7 @@ async def timeline(
     next_cursor = None
     if len(rows) > limit:
         last = entries[-1]
-        next_cursor = encode_cursor([last["at"], last["kind"], last["id"]])
+        next_cursor = await sign_cursor(
+            session, SCOPE, filters, [last["at"], last["kind"], last["id"]]
+        )
     return entries, next_cursor

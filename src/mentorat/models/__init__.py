@@ -17,6 +17,7 @@ from mentorat.models.mentorship import (
     ObjectiveRevision,
     Offer,
 )
+from mentorat.models.server_secret import ServerSecret
 
 __all__ = [
     "ROLES",
@@ -39,5 +40,6 @@ __all__ = [
     "PairExclusion",
     "Principal",
     "Proposal",
+    "ServerSecret",
     "association_departement",
 ]

@@ -29,6 +29,14 @@ OBJECTIVES: tuple[str, ...] = ("coverage_first", "total_score")
 # simulated: written by a dry run, holds nothing. pending: holds the child and a mentor place.
 PROPOSAL_STATUSES: tuple[str, ...] = ("simulated", "pending", "accepted", "declined", "withdrawn")
 UNMATCHED_REASONS: tuple[str, ...] = ("no_feasible_mentor", "taken_by_others", "below_min_score")
+# Why a run failed, for its readers; the detail is in the log, under the run id.
+RUN_ERROR_CODES: tuple[str, ...] = (
+    "abandoned",
+    "database_unavailable",
+    "database_error",
+    "timeout",
+    "internal_error",
+)
 
 
 class MatchingRun(TimestampMixin, Base):
@@ -42,6 +50,11 @@ class MatchingRun(TimestampMixin, Base):
         CheckConstraint(
             "(status IN ('succeeded', 'failed')) = (finished_at IS NOT NULL)", name="finished"
         ),
+        CheckConstraint(
+            f"error_code IS NULL OR error_code IN ({sql_text_list(RUN_ERROR_CODES)})",
+            name="error_code",
+        ),
+        CheckConstraint("(status = 'failed') = (error_code IS NOT NULL)", name="failed_error_code"),
         # At most one run at a time per département: the second is refused by PostgreSQL.
         Index(
             "uq_matching_run_one_active_per_departement",
@@ -71,6 +84,7 @@ class MatchingRun(TimestampMixin, Base):
     figures: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
     )
+    error_code: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

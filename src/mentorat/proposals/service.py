@@ -64,8 +64,9 @@ async def list_proposals(
     if status is not None:
         statement = statement.where(Proposal.status == status)
     return await paginate(
-        session, statement, [Proposal.created_at, Proposal.id], limit=limit, cursor=cursor
-    )
+        session, statement, [Proposal.created_at, Proposal.id], limit=limit, cursor=cursor,
+        scope="proposals", filters={"status": status},
+    )  # fmt: skip
 
 
 async def create_proposal(

@@ -100,6 +100,7 @@ async def list_principals(
         [PrincipalRow.created_at, PrincipalRow.id],
         limit=limit,
         cursor=cursor,
+        scope="principals",
     )
     return [principal_info(holder) for holder in holders], next_cursor
 
@@ -136,8 +137,9 @@ async def list_tokens(
     session: AsyncSession, *, limit: int, cursor: str | None
 ) -> tuple[list[TokenInfo], str | None]:
     tokens, next_cursor = await paginate(
-        session, select(ApiToken), [ApiToken.created_at, ApiToken.id], limit=limit, cursor=cursor
-    )
+        session, select(ApiToken), [ApiToken.created_at, ApiToken.id], limit=limit, cursor=cursor,
+        scope="tokens",
+    )  # fmt: skip
     holders = {
         holder.id: holder
         for holder in await session.scalars(
