@@ -25,6 +25,12 @@ def child_url(child_id: object) -> str:
     return f"{CHILDREN}/{child_id}"
 
 
+async def listed(client: httpx.AsyncClient, headers: dict[str, str]) -> set[str]:
+    response = await client.get(f"{CHILDREN}?limit=200", headers=headers)
+    assert response.status_code == 200, response.text
+    return {item["id"] for item in response.json()["items"]}
+
+
 class TestChildCreate:
     async def test_educator_creates_in_own_departement_by_default(
         self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
@@ -78,9 +84,23 @@ class TestChildCreate:
     async def test_same_reference_is_allowed_in_another_departement(
         self, client: httpx.AsyncClient, actors: Actors
     ) -> None:
-        body = child_body(reference=actors.child_53.reference, departement_code="75")
+        reference = actors.child_53.reference
+        body = child_body(reference=reference, departement_code="75")
         response = await client.post(CHILDREN, json=body, headers=actors.educator_75)
         assert response.status_code == 201, response.text
+        created = response.json()
+        assert (created["reference"], created["departement_code"]) == (reference, "75")
+
+        # Two children, one reference, each in its own département.
+        response = await client.get(child_url(created["id"]), headers=actors.educator_75)
+        assert response.status_code == 200, response.text
+        assert response.json()["reference"] == reference
+        response = await client.get(child_url(actors.child_53.id), headers=actors.educator_53)
+        assert response.json()["reference"] == reference
+        listed = await client.get(f"{CHILDREN}?limit=200", headers=actors.admin)
+        same = {(c["id"], c["departement_code"]) for c in listed.json()["items"]
+                if c["reference"] == reference}  # fmt: skip
+        assert same == {(str(actors.child_53.id), "53"), (created["id"], "75")}
 
     async def test_duplicate_reference_in_the_departement_is_a_conflict(
         self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
@@ -169,12 +189,26 @@ class TestChildConcurrency:
     async def test_if_match_forms_that_match(
         self, client: httpx.AsyncClient, actors: Actors, if_match: str
     ) -> None:
+        url = child_url(actors.child_53.id)
         response = await client.patch(
-            child_url(actors.child_53.id),
+            url,
             json={"referent_educator": "M. Leroy"},
             headers={**actors.educator_53, "If-Match": if_match},
         )
         assert response.status_code == 200, response.text
+        assert response.headers["etag"] == '"2"'
+
+        stored = await client.get(url, headers=actors.educator_53)
+        assert stored.json()["referent_educator"] == "M. Leroy"
+        assert stored.json()["version"] == 2
+        assert stored.headers["etag"] == '"2"'
+        # The old version no longer matches.
+        response = await client.patch(
+            url,
+            json={"referent_educator": "Mme Roux"},
+            headers={**actors.educator_53, "If-Match": '"1"'},
+        )
+        assert_problem(response, 412)
 
     async def test_delete_with_stale_etag_is_412_and_keeps_the_child(
         self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
@@ -191,10 +225,32 @@ class TestChildConcurrency:
     async def test_delete_with_current_etag_works(
         self, client: httpx.AsyncClient, actors: Actors
     ) -> None:
-        url = child_url(actors.child_53.id)
+        child_id = str(actors.child_53.id)
+        url = child_url(child_id)
+        readers = (actors.educator_53, actors.manager_53, actors.admin)
+        for headers in readers:
+            assert child_id in await listed(client, headers)
+
         response = await client.delete(url, headers={**actors.educator_53, "If-Match": '"1"'})
         assert response.status_code == 204
         assert response.content == b""
+
+        for headers in readers:
+            assert child_id not in await listed(client, headers)
+        for headers in (actors.educator_53, actors.manager_53):
+            assert_problem(await client.get(url, headers=headers), 404)
+        response = await client.get(f"{CHILDREN}?include_deleted=true", headers=actors.admin)
+        (deleted,) = [item for item in response.json()["items"] if item["id"] == child_id]
+        assert deleted["deleted_at"] is not None
+        # Out of matching too: a run over the département no longer sees the child.
+        response = await client.post(
+            "/v1/matching-runs", json={"dry_run": True}, headers=actors.manager_53
+        )
+        assert response.status_code == 202, response.text
+        run = await client.get(
+            f"/v1/matching-runs/{response.json()['id']}", headers=actors.manager_53
+        )
+        assert run.json()["figures"]["children"] == 0
 
 
 class TestChildUpdate:

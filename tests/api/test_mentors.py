@@ -139,9 +139,27 @@ class TestMentorConcurrency:
     async def test_delete_with_current_etag_works(
         self, client: httpx.AsyncClient, actors: Actors
     ) -> None:
-        url = mentor_url(actors.mentor_a1.id)
+        mentor_id = str(actors.mentor_a1.id)
+        url = mentor_url(mentor_id)
+        readers = (actors.coordinator_a, actors.educator_53, actors.admin)
+        for headers in readers:
+            assert mentor_id in await listed_ids(client, "limit=200", headers)
+
         response = await client.delete(url, headers={**actors.coordinator_a, "If-Match": '"1"'})
         assert response.status_code == 204
+
+        for headers in readers:
+            assert mentor_id not in await listed_ids(client, "limit=200", headers)
+        for headers in (actors.coordinator_a, actors.educator_53):
+            assert_problem(await client.get(url, headers=headers), 404)
+        response = await client.get(
+            f"/v1/children/{actors.child_53.id}/mentor-candidates", headers=actors.educator_53
+        )
+        assert response.status_code == 200, response.text
+        assert mentor_id not in {c["mentor_id"] for c in response.json()["candidates"]}
+        response = await client.get(f"{MENTORS}?include_deleted=true", headers=actors.admin)
+        (deleted,) = [item for item in response.json()["items"] if item["id"] == mentor_id]
+        assert deleted["deleted_at"] is not None
 
 
 class TestMentorUpdate:

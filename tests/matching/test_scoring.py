@@ -14,6 +14,7 @@ from mentorat import vocabulary
 from mentorat.matching.scoring import (
     EARTH_RADIUS_KM,
     REASON_CODES,
+    WEIGHT_SUM_TOLERANCE,
     ChildArrays,
     FeasiblePairs,
     MentorArrays,
@@ -455,9 +456,26 @@ class TestValidation:
         with pytest.raises(ValueError):
             Weights(*values)
 
-    def test_weights_sum_tolerance(self) -> None:
-        Weights(0.5, 0.3, 0.2 + 5e-7)
-        Weights(1.0, 0.0, 0.0)
+    @pytest.mark.parametrize(
+        "values",
+        [
+            (0.5, 0.3, 0.2 + WEIGHT_SUM_TOLERANCE / 2),
+            (0.5, 0.3, 0.2 - WEIGHT_SUM_TOLERANCE / 2),
+            (0.1, 0.2, 0.7),  # 0.1 + 0.2 + 0.7 is not exactly 1 in binary
+            (1.0, 0.0, 0.0),
+        ],
+    )
+    def test_weights_summing_to_1_within_the_tolerance_are_kept_as_given(
+        self, values: tuple[float, float, float]
+    ) -> None:
+        weights = Weights(*values)
+        assert (weights.goals, weights.distance, weights.availability) == values
+        assert list(weights.as_dict().values()) == list(values)
+
+    @pytest.mark.parametrize("excess", [3 * WEIGHT_SUM_TOLERANCE, -3 * WEIGHT_SUM_TOLERANCE])
+    def test_weights_just_beyond_the_tolerance_are_refused(self, excess: float) -> None:
+        with pytest.raises(ValueError, match="sum to 1"):
+            Weights(0.5, 0.3, 0.2 + excess)
 
     def test_bad_arrays(self) -> None:
         children, mentors = TestRules().one_pair()

@@ -315,5 +315,18 @@ class TestClosedObjectives:
             client, actors.educator_53, mentorship["id"], title="Pix", category="numerique"
         )
         assert response.status_code == 201, response.text
-        response = await patch(client, actors.coordinator_a, response.json(), progress=10)
+        objective = response.json()
+        response = await patch(client, actors.coordinator_a, objective, progress=10)
         assert response.status_code == 200, response.text
+
+        for headers in (actors.educator_53, actors.coordinator_a):
+            stored = (await as_of(client, headers, mentorship["id"], None))[objective["id"]]
+            assert (stored["title"], stored["progress"]) == ("Pix", 10)
+        revisions = await history(client, actors.educator_53, objective["id"])
+        assert [r["values"]["progress"] for r in revisions] == [0, 10]
+        assert revisions[-1]["changed_fields"] == ["progress"]
+        # The change made nothing move: the mentorship is still paused.
+        response = await client.get(
+            f"/v1/mentorships/{mentorship['id']}", headers=actors.educator_53
+        )
+        assert response.json()["state"] == "paused"

@@ -333,6 +333,18 @@ class TestEligibility:
         mentor = await new_mentor(session, actors.association_a)
         response = await propose(client, actors.educator_53, child.id, mentor.id)
         assert response.status_code == 201, response.text
+        proposal_id = response.json()["id"]
+
+        response = await client.get(f"/v1/proposals/{proposal_id}", headers=actors.educator_53)
+        assert response.status_code == 200, response.text
+        stored = response.json()
+        assert (stored["child_id"], stored["mentor_id"]) == (str(child.id), str(mentor.id))
+        assert stored["status"] == "pending" and stored["validated_at"] is not None
+        # The mentor's side sees it to accept, and the proposal holds the mentor's place.
+        response = await client.get("/v1/proposals", headers=actors.coordinator_a)
+        assert proposal_id in {p["id"] for p in response.json()["items"]}
+        response = await client.get(f"/v1/mentors/{mentor.id}", headers=actors.coordinator_a)
+        assert response.json()["places_held"] == 1
 
     async def test_a_dry_run_counts_the_children_not_eligible(
         self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
