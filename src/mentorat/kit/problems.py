@@ -88,8 +88,49 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+MALFORMED_BODY = (
+    "Malformed body: truncated or invalid JSON, not UTF-8, or not sent as application/json"
+)
+
+
+def _malformed_body(request: Request, detail: str) -> JSONResponse:
+    """Every body that cannot be read as JSON gets this one answer, whatever the cause."""
+    return problem_response(
+        request,
+        status=400,
+        slug="malformed-body",
+        title="Malformed request body",
+        detail=detail,
+        errors=[{"loc": ["body"], "msg": detail, "type": "malformed_body"}],
+    )
+
+
+def _unreadable_body(errors: list[Any]) -> str | None:
+    """Why the body could not be read as JSON, if that is what the validation errors say."""
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+            position = error["loc"][-1] if error.get("loc") else None
+            return f"The body is not valid JSON: {reason} at character {position}."
+        if tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes):
+            # FastAPI hands over the raw bytes when the content type is not JSON.
+            return "The body must be JSON, sent with Content-Type: application/json."
+    return None
+
+
+def _unparsable_body(cause: BaseException) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return "The body is not valid JSON: it is not UTF-8 text."
+    if isinstance(cause, RecursionError):
+        return "The body is not valid JSON here: it is nested too deeply."
+    return "The body is not valid JSON."
+
+
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    unreadable = _unreadable_body(list(exc.errors()))
+    if unreadable is not None:
+        return _malformed_body(request, unreadable)
     issues = _validation_issues(list(exc.errors()))
     fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in issues})
     return problem_response(
@@ -104,6 +145,9 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's "error parsing the body", raised from what json.loads could not read.
+        return _malformed_body(request, _unparsable_body(exc.__cause__))
     slugs = {
         404: "not-found",
         405: "method-not-allowed",
@@ -147,6 +191,18 @@ def _document_problems_as_problem_json(app: FastAPI) -> None:
         document = generate()
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
+                if "requestBody" in operation:
+                    operation.setdefault("responses", {}).setdefault(
+                        "400",
+                        {
+                            "description": MALFORMED_BODY,
+                            "content": {
+                                PROBLEM_MEDIA_TYPE: {
+                                    "schema": {"$ref": "#/components/schemas/Problem"}
+                                }
+                            },
+                        },
+                    )
                 for response in operation.get("responses", {}).values():
                     content = response.get("content", {})
                     if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
