@@ -58,6 +58,16 @@ async def _query(url: URL, sql: str) -> set[str]:
         await engine.dispose()
 
 
+async def _execute(url: URL, *statements: str) -> None:
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
 async def _leftovers(url: URL) -> dict[str, set[str]]:
     return {kind: await _query(url, sql) for kind, sql in LEFTOVERS.items()}
 
@@ -107,3 +117,24 @@ class TestMigrations:
             " AND NOT tgisinternal",
         )
         assert triggers == {"audit_event_append_only", "audit_event_no_truncate"}
+
+    async def test_numbers_and_names_already_stored_are_brought_to_the_new_rules(
+        self, fresh_url: URL
+    ) -> None:
+        # Before 0004 a coordinate could be 1e-300 and names differ only by case or form.
+        await asyncio.to_thread(upgrade, fresh_url, "0003")
+        await _execute(
+            fresh_url,
+            "INSERT INTO association (name) VALUES ('Les Ombres'), ('LES OMBRES'), ('Tremplin')",
+            "INSERT INTO child (departement_code, reference, first_name, birth_date,"
+            " school_level, college_entry_year, commune, postcode, latitude, longitude,"
+            " availability) VALUES ('53', 'ASE-1', 'Inès', '2015-03-01', '6e', 2026, 'Laval',"
+            " '53000', 1e-300, -0.77341234, '\\x00'::bytea || decode(repeat('00', 41), 'hex'))",
+        )
+
+        await asyncio.to_thread(upgrade, fresh_url, "0004")
+
+        keys = await _query(fresh_url, "SELECT name_key FROM association")
+        assert {"les ombres", "tremplin"} <= keys and len(keys) == 3
+        coordinates = await _query(fresh_url, "SELECT latitude || ' ' || longitude FROM child")
+        assert coordinates == {"0.000000 -0.773412"}

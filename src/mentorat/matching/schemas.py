@@ -7,10 +7,22 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from mentorat.kit.schemas import DepartementCode, ReadSchema, Schema
+from mentorat.kit.schemas import (
+    DepartementCode,
+    Flag,
+    IsoDate,
+    Number,
+    ReadSchema,
+    Schema,
+    rounded,
+)
+from mentorat.matching.scoring import WEIGHT_SUM_TOLERANCE
 
 Objective = Literal["coverage_first", "total_score"]
-Weight = Annotated[float, Field(ge=0, le=1)]
+# Scores are float32 (about 7 significant digits): 6 decimals is all a weight or a minimum
+# score can mean, and a tiny value such as 1e-300 becomes 0.
+SCORE_DECIMALS = 6
+Weight = Annotated[Number, Field(ge=0, le=1), rounded(SCORE_DECIMALS)]
 MAX_IDS = 50_000
 
 
@@ -24,7 +36,7 @@ class RunWeights(Schema):
     @model_validator(mode="after")
     def _sum_to_one(self) -> Self:
         total = math.fsum((self.goals, self.distance, self.availability))
-        if abs(total - 1) > 1e-6:
+        if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
             raise ValueError(f"weights must sum to 1 (they sum to {total:g})")
         return self
 
@@ -40,13 +52,14 @@ class RunCreate(Schema):
         default=None, description="Only these mentors (all serving the département)."
     )
     weights: RunWeights = Field(default_factory=RunWeights)
-    min_score: Annotated[float, Field(ge=0, le=1)] = 0.3
+    min_score: Annotated[Number, Field(ge=0, le=1), rounded(SCORE_DECIMALS)] = 0.3
     objective: Objective = "coverage_first"
-    dry_run: bool = False
-    run_date: date | None = Field(
+    dry_run: Flag = False
+    run_date: IsoDate | None = Field(
         default=None, description="Honorability checks must be valid on this date (today)."
     )
-    needed_hours: Annotated[float, Field(gt=0, le=20, multiple_of=0.5)] = 2
+    # ge=0.5, not gt=0: multiple_of has a tolerance, and took 1e-300 as a multiple of 0.5.
+    needed_hours: Annotated[Number, Field(ge=0.5, le=20, multiple_of=0.5)] = 2
 
 
 class Run(ReadSchema):

@@ -4,10 +4,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Self
 
-from pydantic import AwareDatetime, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
 from mentorat.auth.principal import Role
-from mentorat.kit.schemas import DepartementCode, NonEmptyStr, ReadSchema, Schema
+from mentorat.kit.schemas import (
+    DepartementCode,
+    IsoAwareDatetime,
+    NonEmptyStr,
+    ReadSchema,
+    Schema,
+)
 
 
 class TokenCreate(Schema):
@@ -16,7 +22,7 @@ class TokenCreate(Schema):
     departement_code: DepartementCode | None = None
     association_id: uuid.UUID | None = None
     mentor_id: uuid.UUID | None = None
-    expires_at: AwareDatetime | None = None
+    expires_at: IsoAwareDatetime | None = None
 
     @field_validator("expires_at")
     @classmethod
