@@ -179,7 +179,7 @@ class TestPrecision:
 
         assert_problem(response, 422, "travel_radius_km")
 
-    async def test_run_weights_and_min_score_keep_six_decimals(
+    async def test_run_numbers_keep_their_precision(
         self, client: httpx.AsyncClient, actors: Actors
     ) -> None:
         third = 1 / 3
@@ -188,6 +188,7 @@ class TestPrecision:
             json={
                 "weights": {"goals": third, "distance": third, "availability": third},
                 "min_score": TINY,
+                "needed_hours": 2.0000000001,  # within multiple_of's tolerance
                 "dry_run": True,
             },
             headers=actors.manager_53,
@@ -199,6 +200,7 @@ class TestPrecision:
         ).json()
         assert run["weights"] == {"goals": 0.333333, "distance": 0.333333, "availability": 0.333333}
         assert run["min_score"] == 0.0
+        assert run["needed_hours"] == 2.0
         assert run["status"] == "succeeded", run
 
 

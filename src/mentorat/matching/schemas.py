@@ -58,8 +58,9 @@ class RunCreate(Schema):
     run_date: IsoDate | None = Field(
         default=None, description="Honorability checks must be valid on this date (today)."
     )
-    # ge=0.5, not gt=0: multiple_of has a tolerance, and took 1e-300 as a multiple of 0.5.
-    needed_hours: Annotated[Number, Field(ge=0.5, le=20, multiple_of=0.5)] = 2
+    # ge=0.5, not gt=0: multiple_of has a tolerance, and took 1e-300 as a multiple of 0.5;
+    # rounded, so that what it tolerates (2.0000000001) is stored as the half hours meant.
+    needed_hours: Annotated[Number, Field(ge=0.5, le=20, multiple_of=0.5), rounded(1)] = 2
 
 
 class Run(ReadSchema):
