@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from mentorat.kit.db import async_url, downgrade, head_revision, upgrade
+from mentorat.kit.db import async_url, downgrade, head_revision, migrations_dir, upgrade
 from mentorat.models import Base
 from tests.conftest import create_database, drop_database
 
@@ -56,6 +57,12 @@ async def _query(url: URL, sql: str) -> set[str]:
             return {row[0] for row in await connection.execute(text(sql))}
     finally:
         await engine.dispose()
+
+
+def _revision_named(slug: str) -> Script:
+    """A revision found by its file name, which stays when revisions are renumbered."""
+    script = ScriptDirectory(str(migrations_dir()))
+    return next(rev for rev in script.walk_revisions() if rev.path.endswith(f"_{slug}.py"))
 
 
 async def _execute(url: URL, *statements: str) -> None:
@@ -121,8 +128,9 @@ class TestMigrations:
     async def test_numbers_and_names_already_stored_are_brought_to_the_new_rules(
         self, fresh_url: URL
     ) -> None:
-        # Before 0004 a coordinate could be 1e-300 and names differ only by case or form.
-        await asyncio.to_thread(upgrade, fresh_url, "0003")
+        # Before it a coordinate could be 1e-300 and names differ only by case or form.
+        revision = _revision_named("numbers_at_their_precision_and_association_name_keys")
+        await asyncio.to_thread(upgrade, fresh_url, revision.down_revision)
         await _execute(
             fresh_url,
             "INSERT INTO association (name) VALUES ('Les Ombres'), ('LES OMBRES'), ('Tremplin')",
@@ -132,7 +140,7 @@ class TestMigrations:
             " '53000', 1e-300, -0.77341234, '\\x00'::bytea || decode(repeat('00', 41), 'hex'))",
         )
 
-        await asyncio.to_thread(upgrade, fresh_url, "0004")
+        await asyncio.to_thread(upgrade, fresh_url, revision.revision)
 
         keys = await _query(fresh_url, "SELECT name_key FROM association")
         assert {"les ombres", "tremplin"} <= keys and len(keys) == 3
