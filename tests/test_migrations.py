@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from mentorat.kit.db import async_url, downgrade, head_revision, upgrade
+from mentorat.kit.db import async_url, downgrade, head_revision, migrations_dir, upgrade
 from mentorat.models import Base
 from tests.conftest import create_database, drop_database
 
@@ -54,6 +55,22 @@ async def _query(url: URL, sql: str) -> set[str]:
     try:
         async with engine.connect() as connection:
             return {row[0] for row in await connection.execute(text(sql))}
+    finally:
+        await engine.dispose()
+
+
+def _revision_named(slug: str) -> Script:
+    """A revision found by its file name, which stays when revisions are renumbered."""
+    script = ScriptDirectory(str(migrations_dir()))
+    return next(rev for rev in script.walk_revisions() if rev.path.endswith(f"_{slug}.py"))
+
+
+async def _execute(url: URL, *statements: str) -> None:
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
     finally:
         await engine.dispose()
 
@@ -107,3 +124,25 @@ class TestMigrations:
             " AND NOT tgisinternal",
         )
         assert triggers == {"audit_event_append_only", "audit_event_no_truncate"}
+
+    async def test_numbers_and_names_already_stored_are_brought_to_the_new_rules(
+        self, fresh_url: URL
+    ) -> None:
+        # Before it a coordinate could be 1e-300 and names differ only by case or form.
+        revision = _revision_named("numbers_at_their_precision_and_association_name_keys")
+        await asyncio.to_thread(upgrade, fresh_url, revision.down_revision)
+        await _execute(
+            fresh_url,
+            "INSERT INTO association (name) VALUES ('Les Ombres'), ('LES OMBRES'), ('Tremplin')",
+            "INSERT INTO child (departement_code, reference, first_name, birth_date,"
+            " school_level, college_entry_year, commune, postcode, latitude, longitude,"
+            " availability) VALUES ('53', 'ASE-1', 'Inès', '2015-03-01', '6e', 2026, 'Laval',"
+            " '53000', 1e-300, -0.77341234, '\\x00'::bytea || decode(repeat('00', 41), 'hex'))",
+        )
+
+        await asyncio.to_thread(upgrade, fresh_url, revision.revision)
+
+        keys = await _query(fresh_url, "SELECT name_key FROM association")
+        assert {"les ombres", "tremplin"} <= keys and len(keys) == 3
+        coordinates = await _query(fresh_url, "SELECT latitude || ' ' || longitude FROM child")
+        assert coordinates == {"0.000000 -0.773412"}

@@ -12,9 +12,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
+from mentorat.kit.schemas import Number, rounded
 from mentorat.vocabulary import (
     AVAILABILITY_BYTES,
     GOAL_BIT,
@@ -63,13 +65,15 @@ class WeeklySlot(BaseModel):
 
     day: Weekday
     start: HalfHour
-    end: HalfHour
+    end: Annotated[HalfHour, Field(description="After start, on the same day (24:00 at most).")]
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> WeeklySlot:
-        if _slot_index(self.end) <= _slot_index(self.start):
-            raise ValueError("end must be after start")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: str, info: ValidationInfo) -> str:
+        start = info.data.get("start")
+        if start is not None and _slot_index(end) <= _slot_index(start):
+            raise ValueError(f"end must be after start ({start})")
+        return end
 
 
 Availability = Annotated[list[WeeklySlot], Field(max_length=7 * SLOTS_PER_DAY)]
@@ -115,13 +119,26 @@ def availability_hours(packed: bytes) -> float:
 Postcode = Annotated[str, StringConstraints(pattern=r"^[0-9][0-9AB][0-9]{3}$")]
 
 
+COORDINATE_DECIMALS = 6  # about 0.1 m; the columns are numeric(8, 6) and numeric(9, 6)
+Latitude = Annotated[
+    Number,
+    Field(ge=-90, le=90, description="Degrees, kept to 6 decimals."),
+    rounded(COORDINATE_DECIMALS),
+]
+Longitude = Annotated[
+    Number,
+    Field(ge=-180, le=180, description="Degrees, kept to 6 decimals."),
+    rounded(COORDINATE_DECIMALS),
+]
+
+
 class Location(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, from_attributes=True)
 
     commune: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     postcode: Postcode
-    latitude: Annotated[float, Field(ge=-90, le=90)]
-    longitude: Annotated[float, Field(ge=-180, le=180)]
+    latitude: Latitude
+    longitude: Longitude
 
 
 PROFILE_FIELDS = ("location", "goals", "languages", "availability", "remote_ok")

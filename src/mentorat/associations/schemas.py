@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from mentorat.kit.schemas import (
     DepartementCode,
@@ -15,12 +15,27 @@ from mentorat.kit.schemas import (
     Schema,
     UpdateSchema,
 )
+from mentorat.kit.text import clean_name
 
 DepartementCodes = Annotated[list[DepartementCode], Field(min_length=1, max_length=110)]
 
 
+def _clean(value: object) -> object:
+    return clean_name(value) if isinstance(value, str) else value
+
+
+AssociationName = Annotated[
+    NonEmptyStr,
+    BeforeValidator(_clean),
+    Field(
+        description="Unique, compared ignoring case, Unicode form, spacing and invisible "
+        "characters; stored without invisible characters."
+    ),
+]
+
+
 class AssociationCreate(Schema):
-    name: NonEmptyStr
+    name: AssociationName
     departements: DepartementCodes
     contact_name: NonEmptyStr | None = None
     contact_email: Email | None = None
@@ -30,7 +45,7 @@ class AssociationCreate(Schema):
 class AssociationUpdate(UpdateSchema):
     nullable_fields = frozenset({"contact_name", "contact_email", "contact_phone"})
 
-    name: NonEmptyStr | None = None
+    name: AssociationName | None = None
     departements: DepartementCodes | None = None
     contact_name: NonEmptyStr | None = None
     contact_email: Email | None = None

@@ -17,6 +17,13 @@ from mentorat.kit.repository import flush
 from mentorat.models import Association, Departement, Mentor
 
 
+def _name_taken(name: str) -> str:
+    return (
+        f"An association named {name!r} already exists (names are compared ignoring case, "
+        "Unicode form, spacing and invisible characters)."
+    )
+
+
 async def _departements(session: AsyncSession, codes: list[str]) -> list[Departement]:
     found = list(
         (await session.scalars(select(Departement).where(Departement.code.in_(codes)))).all()
@@ -57,7 +64,7 @@ async def create_association(
         departements=await _departements(session, data.departements),
     )
     session.add(association)
-    await flush(session, conflict=f"An association named {data.name!r} already exists.")
+    await flush(session, conflict=_name_taken(data.name))
     await record(session, principal, "create", "association", [association.id])
     return association
 
@@ -81,7 +88,7 @@ async def update_association(
     for field, value in changes.items():
         setattr(association, field, value)
     association.updated_at = datetime.now(UTC)  # bumps the version even for a link-only change
-    await flush(session, conflict="An association with that name already exists.")
+    await flush(session, conflict=_name_taken(association.name))
     await record(
         session,
         principal,

@@ -7,11 +7,17 @@ from fastapi import APIRouter, Query, Response, status
 
 from mentorat.auth.dependencies import Admin, ChildReader, ChildWriter
 from mentorat.children import service
-from mentorat.children.schemas import Child, ChildCreate, ChildUpdate, CollegeEntryYear
+from mentorat.children.schemas import (
+    FIRST_COLLEGE_ENTRY_YEAR,
+    LAST_COLLEGE_ENTRY_YEAR,
+    Child,
+    ChildCreate,
+    ChildUpdate,
+)
 from mentorat.kit.etag import IfMatch, set_etag
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
-from mentorat.kit.schemas import DepartementCode, column_values
+from mentorat.kit.schemas import DepartementCode, QueryFlag, column_values
 from mentorat.kit.session import DbSession
 from mentorat.models import Child as ChildRow
 from mentorat.profile import profile_from_row
@@ -28,8 +34,10 @@ async def list_children(
     session: DbSession,
     principal: ChildReader,
     departement: Annotated[DepartementCode | None, Query()] = None,
-    college_entry_year: Annotated[CollegeEntryYear | None, Query()] = None,
-    include_deleted: Annotated[bool, Query(description="Admins only.")] = False,
+    college_entry_year: Annotated[
+        int | None, Query(ge=FIRST_COLLEGE_ENTRY_YEAR, le=LAST_COLLEGE_ENTRY_YEAR)
+    ] = None,
+    include_deleted: Annotated[QueryFlag, Query(description="Admins only.")] = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Child]:

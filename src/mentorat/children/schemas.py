@@ -6,15 +6,30 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from mentorat.kit.schemas import DepartementCode, NonEmptyStr, ReadSchema, Schema, UpdateSchema
+from mentorat.kit.schemas import (
+    DepartementCode,
+    Flag,
+    Integer,
+    IsoDate,
+    NonEmptyStr,
+    ReadSchema,
+    Schema,
+    UpdateSchema,
+)
 from mentorat.models.child import PREFERRED_MENTOR_GENDERS, SCHOOL_LEVELS
 from mentorat.profile import Availability, Goals, Languages, Location, WeeklySlot
 
 SchoolLevel = Literal[SCHOOL_LEVELS]  # type: ignore[valid-type]
 PreferredGender = Literal[PREFERRED_MENTOR_GENDERS]  # type: ignore[valid-type]
 Reference = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")]
+FIRST_COLLEGE_ENTRY_YEAR, LAST_COLLEGE_ENTRY_YEAR = 2000, 2100
 CollegeEntryYear = Annotated[
-    int, Field(ge=2000, le=2100, description="Year the school year of entry into 6e starts.")
+    Integer,
+    Field(
+        ge=FIRST_COLLEGE_ENTRY_YEAR,
+        le=LAST_COLLEGE_ENTRY_YEAR,
+        description="Year the school year of entry into 6e starts.",
+    ),
 ]
 
 
@@ -24,7 +39,7 @@ def _plausible_birth_date(value: date) -> date:
     return value
 
 
-BirthDate = Annotated[date, AfterValidator(_plausible_birth_date)]
+BirthDate = Annotated[IsoDate, AfterValidator(_plausible_birth_date)]
 
 
 class ChildCreate(Schema):
@@ -43,7 +58,7 @@ class ChildCreate(Schema):
     languages: Languages = Field(
         default_factory=list, description="Languages the mentor should speak (any of them)."
     )
-    remote_ok: bool = False
+    remote_ok: Flag = False
     referent_educator: NonEmptyStr | None = None
 
 
@@ -60,7 +75,7 @@ class ChildUpdate(UpdateSchema):
     availability: Availability | None = None
     mentor_gender_preference: PreferredGender | None = None
     languages: Languages | None = None
-    remote_ok: bool | None = None
+    remote_ok: Flag | None = None
     referent_educator: NonEmptyStr | None = None
 
 

@@ -39,7 +39,7 @@ EXPLICIT_OPERATION_IDS = {
 }
 
 PROBLEM_DESCRIPTIONS = {
-    400: "Malformed request: the body is not valid JSON or not UTF-8",
+    400: "Malformed body: truncated or invalid JSON, not UTF-8, or not sent as application/json",
     401: "Missing or invalid bearer token",
     403: "Role not allowed",
     404: "Not found, or outside your scope",
@@ -48,7 +48,8 @@ PROBLEM_DESCRIPTIONS = {
     413: "Body too large",
     422: "Invalid input",
     429: "Too many failed authentications from your address; retry after `Retry-After`",
-    503: "The database is unavailable; retry after `Retry-After`",
+    503: "The database (or the identity provider) is unreachable for now; retry after"
+    " `Retry-After` seconds",
 }
 
 REQUEST_ID_HEADER = {

@@ -94,9 +94,50 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+MALFORMED_BODY = (
+    "Malformed body: truncated or invalid JSON, not UTF-8, or not sent as application/json"
+)
+
+
+def _malformed_body(request: Request, detail: str) -> JSONResponse:
+    """Every body that cannot be read as JSON gets this one answer, whatever the cause."""
+    return problem_response(
+        request,
+        status=400,
+        slug="malformed-body",
+        title="Malformed request body",
+        detail=detail,
+        errors=[{"loc": ["body"], "msg": detail, "type": "malformed_body"}],
+    )
+
+
+def _unreadable_body(errors: list[Any]) -> str | None:
+    """Why the body could not be read as JSON, if that is what the validation errors say."""
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+            position = error["loc"][-1] if error.get("loc") else None
+            return f"The body is not valid JSON: {reason} at character {position}."
+        if tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes):
+            # FastAPI hands over the raw bytes when the content type is not JSON.
+            return "The body must be JSON, sent with Content-Type: application/json."
+    return None
+
+
+def _unparsable_body(cause: BaseException) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return "The body is not valid JSON: it is not UTF-8 text."
+    if isinstance(cause, RecursionError):
+        return "The body is not valid JSON here: it is nested too deeply."
+    return "The body is not valid JSON."
+
+
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, RequestValidationError):
         raise exc
+    unreadable = _unreadable_body(list(exc.errors()))
+    if unreadable is not None:
+        return _malformed_body(request, unreadable)
     issues = _validation_issues(list(exc.errors()))
     fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in issues})
     return problem_response(
@@ -112,6 +153,9 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):
         raise exc
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's "error parsing the body", raised from what json.loads could not read.
+        return _malformed_body(request, _unparsable_body(exc.__cause__))
     slugs = {
         404: "not-found",
         405: "method-not-allowed",
@@ -169,27 +213,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     _document_problems_as_problem_json(app)
 
 
-SERVICE_UNAVAILABLE_RESPONSE: dict[str, Any] = {
-    "description": "The database is unreachable for now; retry after Retry-After seconds",
-    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
-
-
 def _document_problems_as_problem_json(app: FastAPI) -> None:
     """FastAPI files a response `model` under the route's media type (application/json);
-    move the Problem schema to application/problem+json, which is what we send. Every API
-    operation may also answer 503 while PostgreSQL is away."""
+    move the Problem schema to application/problem+json, which is what we send."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         document = generate()
-        for path, operations in document.get("paths", {}).items():
+        for operations in document.get("paths", {}).values():
             for operation in operations.values():
-                if path.startswith("/v1/"):
-                    operation.setdefault("responses", {}).setdefault(
-                        "503", SERVICE_UNAVAILABLE_RESPONSE
-                    )
                 for response in operation.get("responses", {}).values():
                     content = response.get("content", {})
                     if PROBLEM_MEDIA_TYPE in content and "application/json" in content:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    GetJsonSchemaHandler,
+    Strict,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from sqlalchemy import inspect
+
+from mentorat.kit.bounds import BoundedDatetime
 
 
 def contains_nul(value: object) -> bool:
@@ -54,6 +63,18 @@ class UpdateSchema(Schema):
 
     nullable_fields: ClassVar[frozenset[str]] = frozenset()
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The fields are typed `T | None = None` so that they may be left out; only those in
+        # nullable_fields accept an explicit null, and only those say so in the schema.
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for name, field_schema in schema.get("properties", {}).items():
+            if name not in cls.nullable_fields:
+                schema["properties"][name] = _without_null(field_schema)
+        return schema
+
     @field_validator("*")
     @classmethod
     def _no_null_for_required(cls, value: Any, info: ValidationInfo) -> Any:
@@ -61,6 +82,14 @@ class UpdateSchema(Schema):
         if value is None and info.field_name not in cls.nullable_fields:
             raise ValueError(f"{info.field_name} cannot be null")
         return value
+
+
+def _without_null(field_schema: dict[str, Any]) -> dict[str, Any]:
+    options = [option for option in field_schema.get("anyOf", []) if option != {"type": "null"}]
+    if len(options) != 1 or len(options) == len(field_schema["anyOf"]):
+        return field_schema
+    rest = {key: value for key, value in field_schema.items() if key not in ("anyOf", "default")}
+    return {**options[0], **rest}
 
 
 def column_values(row: object) -> dict[str, Any]:
@@ -84,11 +113,56 @@ DepartementCode = Annotated[
 ]
 
 
-def _rounded(digits: int) -> AfterValidator:
-    return AfterValidator(lambda value: round(value, digits))
+# Strict input: JSON numbers are numbers, booleans are true or false, dates are ISO strings.
+# Pydantic's lax mode would take "3" or true for 3, 0 or "yes" for a boolean and 0 for
+# 1970-01-01; the body arrives as parsed JSON (validated in Python mode), so `Strict()` is
+# right for numbers and booleans, while dates and datetimes (strings in JSON) get a format check.
+Number = Annotated[float, Strict()]
+Integer = Annotated[int, Strict()]
+Flag = Annotated[bool, Strict()]
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}.*")
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+def _iso_datetime(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATETIME.fullmatch(value):
+        return value
+    raise ValueError("must be a date and time written YYYY-MM-DDTHH:MM[:SS]+HH:MM (RFC 3339)")
+
+
+def _true_or_false(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("must be true or false")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoAwareDatetime = Annotated[BoundedDatetime, BeforeValidator(_iso_datetime)]
+"""A datetime written in RFC 3339, with its time zone, within the supported range."""
+QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]
+"""A boolean query parameter: `true` or `false`, nothing else."""
+
+
+def rounded(digits: int) -> AfterValidator:
+    """Keeps a number to the precision it is stored with (the column's scale), so 1e-300, which
+    no `real` can hold, is 0.0 and not an error deep in a query."""
+    return AfterValidator(lambda value: round(value, digits) + 0.0)  # + 0.0: no -0.0
 
 
 # Numbers leave the API at the precision they carry (scores are computed in float32).
-Score = Annotated[float, _rounded(4)]
-Kilometres = Annotated[float, _rounded(2)]
-Hours = Annotated[float, _rounded(1)]
+Score = Annotated[float, rounded(4)]
+Kilometres = Annotated[float, rounded(2)]
+Hours = Annotated[float, rounded(1)]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
@@ -9,6 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from mentorat.auth.dependencies import ChildReader, ChildWriter, RunManager, RunReader
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
+from mentorat.kit.schemas import IsoDate
 from mentorat.kit.session import DbSession, get_database
 from mentorat.matching import exclusions, service
 from mentorat.matching.schemas import (
@@ -110,7 +110,7 @@ async def mentor_candidates(
     child_id: uuid.UUID,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     run_date: Annotated[
-        date | None, Query(description="Honorability checks valid on this date (today).")
+        IsoDate | None, Query(description="Honorability checks valid on this date (today).")
     ] = None,
 ) -> CandidateList:
     """Ranked feasible mentors with their explained scores, and how many mentors each hard

@@ -7,7 +7,19 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from mentorat.kit.schemas import DepartementCode, Hours, Kilometres, ReadSchema, Schema, Score
+from mentorat.kit.schemas import (
+    DepartementCode,
+    Flag,
+    Hours,
+    IsoDate,
+    Kilometres,
+    Number,
+    ReadSchema,
+    Schema,
+    Score,
+    rounded,
+)
+from mentorat.matching.scoring import WEIGHT_SUM_TOLERANCE
 
 Objective = Literal["coverage_first", "total_score"]
 ProposalStatus = Literal["simulated", "pending", "accepted", "declined"]
@@ -15,7 +27,10 @@ RunPhase = Literal["queued", "loading", "scoring", "solving", "writing", "done",
 RunErrorCode = Literal[
     "abandoned", "database_unavailable", "database_error", "timeout", "internal_error"
 ]
-Weight = Annotated[float, Field(ge=0, le=1)]
+# Scores are float32 (about 7 significant digits): 6 decimals is all a weight or a minimum
+# score can mean, and a tiny value such as 1e-300 becomes 0.
+SCORE_DECIMALS = 6
+Weight = Annotated[Number, Field(ge=0, le=1), rounded(SCORE_DECIMALS)]
 MAX_IDS = 50_000
 
 
@@ -29,7 +44,7 @@ class RunWeights(Schema):
     @model_validator(mode="after")
     def _sum_to_one(self) -> Self:
         total = math.fsum((self.goals, self.distance, self.availability))
-        if abs(total - 1) > 1e-6:
+        if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
             raise ValueError(f"weights must sum to 1 (they sum to {total:g})")
         return self
 
@@ -45,13 +60,15 @@ class RunCreate(Schema):
         default=None, description="Only these mentors (all serving the département)."
     )
     weights: RunWeights = Field(default_factory=RunWeights)
-    min_score: Annotated[float, Field(ge=0, le=1)] = 0.3
+    min_score: Annotated[Number, Field(ge=0, le=1), rounded(SCORE_DECIMALS)] = 0.3
     objective: Objective = "coverage_first"
-    dry_run: bool = False
-    run_date: date | None = Field(
+    dry_run: Flag = False
+    run_date: IsoDate | None = Field(
         default=None, description="Honorability checks must be valid on this date (today)."
     )
-    needed_hours: Annotated[float, Field(gt=0, le=20, multiple_of=0.5)] = 2
+    # ge=0.5, not gt=0: multiple_of has a tolerance, and took 1e-300 as a multiple of 0.5;
+    # rounded, so that what it tolerates (2.0000000001) is stored as the half hours meant.
+    needed_hours: Annotated[Number, Field(ge=0.5, le=20, multiple_of=0.5), rounded(1)] = 2
 
 
 class Run(ReadSchema):

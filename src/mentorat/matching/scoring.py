@@ -20,7 +20,8 @@ from mentorat import vocabulary
 
 EARTH_RADIUS_KM = 6371.0088
 DEFAULT_CHUNK_PAIRS = 4_000_000
-WEIGHT_SUM_TOLERANCE = 1e-6
+# The API keeps weights to 6 decimals, so (1/3, 1/3, 1/3) arrives as 0.333333 three times.
+WEIGHT_SUM_TOLERANCE = 1e-5
 # Bound on the float32 error of the unit-vector dot product used as a prefilter (~3e-7 in the
 # worst case), with a safety factor: the prefilter must keep every pair within the radius.
 _PREFILTER_MARGIN = 2e-6

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -10,7 +9,7 @@ from mentorat.auth.dependencies import Admin, AnyRole, MentorWriter
 from mentorat.kit.etag import IfMatch, set_etag
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
-from mentorat.kit.schemas import DepartementCode, column_values
+from mentorat.kit.schemas import DepartementCode, IsoDate, QueryFlag, column_values
 from mentorat.kit.session import DbSession
 from mentorat.mentors import repository, service
 from mentorat.mentors.schemas import HonorabilityCheckRead, Mentor, MentorCreate, MentorUpdate
@@ -39,11 +38,11 @@ async def list_mentors(
     departement: Annotated[
         DepartementCode | None, Query(description="Mentors of associations serving it.")
     ] = None,
-    active: Annotated[bool | None, Query()] = None,
+    active: Annotated[QueryFlag | None, Query()] = None,
     honorability_valid_on: Annotated[
-        date | None, Query(description="Only mentors whose check is valid on this date.")
+        IsoDate | None, Query(description="Only mentors whose check is valid on this date.")
     ] = None,
-    include_deleted: Annotated[bool, Query(description="Admins only.")] = False,
+    include_deleted: Annotated[QueryFlag, Query(description="Admins only.")] = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Mentor]:

@@ -6,7 +6,19 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from mentorat.kit.schemas import Email, NonEmptyStr, Phone, ReadSchema, Schema, UpdateSchema
+from mentorat.kit.schemas import (
+    Email,
+    Flag,
+    Integer,
+    IsoDate,
+    NonEmptyStr,
+    Number,
+    Phone,
+    ReadSchema,
+    Schema,
+    UpdateSchema,
+    rounded,
+)
 from mentorat.models.mentor import MAX_CAPACITY, MAX_TRAVEL_RADIUS_KM
 from mentorat.profile import Availability, Goals, Languages, Location, WeeklySlot
 from mentorat.vocabulary import GENDERS
@@ -21,17 +33,21 @@ def _past_date(value: date | None) -> date | None:
     return value
 
 
-PastDate = Annotated[date, AfterValidator(_past_date)]
+PastDate = Annotated[IsoDate, AfterValidator(_past_date)]
 Gender = Literal[GENDERS]  # type: ignore[valid-type]
-Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY, description="Simultaneous mentees.")]
-TravelRadius = Annotated[float, Field(gt=0, le=MAX_TRAVEL_RADIUS_KM)]
+Capacity = Annotated[Integer, Field(ge=1, le=MAX_CAPACITY, description="Simultaneous mentees.")]
+TravelRadius = Annotated[
+    Number,
+    Field(ge=0.1, le=MAX_TRAVEL_RADIUS_KM, description="Kilometres, kept to 0.1 km."),
+    rounded(1),  # the column is numeric(4, 1)
+]
 
 
 class HonorabilityCheck(Schema):
     """Contrôle d'honorabilité: without a valid one, a mentor is never matched."""
 
-    checked_on: date
-    valid_until: date
+    checked_on: IsoDate
+    valid_until: IsoDate
 
     @model_validator(mode="after")
     def _plausible(self) -> Self:
@@ -64,10 +80,10 @@ class MentorCreate(Schema):
     capacity: Capacity = 1
     gender: Gender | None = None
     languages: Languages = Field(default_factory=list, description="Languages spoken.")
-    remote_ok: bool = False
+    remote_ok: Flag = False
     honorability_check: HonorabilityCheck | None = None
     training_completed_on: PastDate | None = None
-    active: bool = True
+    active: Flag = True
 
 
 class MentorUpdate(UpdateSchema):
@@ -86,10 +102,10 @@ class MentorUpdate(UpdateSchema):
     capacity: Capacity | None = None
     gender: Gender | None = None
     languages: Languages | None = None
-    remote_ok: bool | None = None
+    remote_ok: Flag | None = None
     honorability_check: HonorabilityCheck | None = None
     training_completed_on: PastDate | None = None
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class Mentor(ReadSchema):

@@ -6,11 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from mentorat.auth.dependencies import AnyRole, MeetingWriter
-from mentorat.kit.bounds import BoundedDatetime
 from mentorat.kit.etag import IfMatch, etag_for, set_etag
 from mentorat.kit.idempotency import IdempotencyDep, respond
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
+from mentorat.kit.schemas import IsoAwareDatetime, QueryFlag
 from mentorat.kit.session import DbSession
 from mentorat.mentorships import meetings, objectives, repository, service, timeline
 from mentorat.mentorships.schemas import (
@@ -42,7 +42,7 @@ async def list_mentorships(
     principal: AnyRole,
     state: Annotated[State | None, Query()] = None,
     needs_attention: Annotated[
-        bool | None,
+        QueryFlag | None,
         Query(
             description="Active mentorships with no meeting for 30 days, or whose open "
             "objectives have all gone stale (unchanged for 30 days or past their target date)."
@@ -110,7 +110,7 @@ async def list_objectives(
     principal: AnyRole,
     mentorship_id: uuid.UUID,
     as_of: Annotated[
-        BoundedDatetime | None, Query(description="Show the objectives as they stood then.")
+        IsoAwareDatetime | None, Query(description="Show the objectives as they stood then.")
     ] = None,
 ) -> list[Objective]:
     rows = await objectives.list_objectives(session, principal, mentorship_id, as_of)

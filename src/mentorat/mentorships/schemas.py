@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mentorat.kit.schemas import ReadSchema, Schema, UpdateSchema
+from mentorat.kit.schemas import Integer, IsoDate, ReadSchema, Schema, UpdateSchema
 from mentorat.profile import GoalCode
 
 State = Literal["accepted", "active", "paused", "ended"]
@@ -23,7 +23,7 @@ ObjectiveStatus = Literal["open", "in_progress", "achieved", "abandoned"]
 MeetingMode = Literal["in_person", "remote"]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=4000)]
-Progress = Annotated[int, Field(ge=0, le=100)]
+Progress = Annotated[Integer, Field(ge=0, le=100)]
 
 
 class ChildSummary(ReadSchema):
@@ -88,7 +88,7 @@ class ObjectiveCreate(Schema):
     title: Title
     category: GoalCode
     description: Description | None = None
-    target_date: date | None = None
+    target_date: IsoDate | None = None
     status: ObjectiveStatus = "open"
     progress: Progress = 0
 
@@ -99,7 +99,7 @@ class ObjectiveUpdate(UpdateSchema):
     title: Title | None = None
     category: GoalCode | None = None
     description: Description | None = None
-    target_date: date | None = None
+    target_date: IsoDate | None = None
     status: ObjectiveStatus | None = None
     progress: Progress | None = None
 
@@ -128,8 +128,8 @@ class ObjectiveRevision(ReadSchema):
 
 
 class MeetingCreate(Schema):
-    held_on: date
-    duration_minutes: Annotated[int, Field(ge=1, le=720)]
+    held_on: IsoDate
+    duration_minutes: Annotated[Integer, Field(ge=1, le=720)]
     mode: MeetingMode
     note: Annotated[str, Field(max_length=1000)] | None = None
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    Numeric,
     Text,
     text,
 )
@@ -91,7 +92,9 @@ class Mentor(MatchingProfileMixin, TimestampMixin, VersionedMixin, Base):
     last_name: Mapped[str] = mapped_column(Text, nullable=False)
     email: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
-    travel_radius_km: Mapped[float] = mapped_column(nullable=False)
+    travel_radius_km: Mapped[float] = mapped_column(  # to 0.1 km, like coordinates: no underflow
+        Numeric(4, 1, asdecimal=False), nullable=False
+    )
     capacity: Mapped[int] = mapped_column(nullable=False, server_default=text("1"))
     places_held: Mapped[int] = mapped_column(nullable=False, server_default=text("0"))
     matching_record: Mapped[bytes] = mapped_column(

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Computed, LargeBinary, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    LargeBinary,
+    Numeric,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,8 +22,10 @@ from mentorat.vocabulary import AVAILABILITY_BYTES, GOAL_CODES, LANGUAGES
 class MatchingProfileMixin:
     commune: Mapped[str] = mapped_column(Text, nullable=False)
     postcode: Mapped[str] = mapped_column(Text, nullable=False)
-    latitude: Mapped[float] = mapped_column(nullable=False)
-    longitude: Mapped[float] = mapped_column(nullable=False)
+    # Degrees to 6 decimals (about 0.1 m). A fixed scale rounds whatever is written, so no
+    # stored value is too small for the `real` that matching reads (1e-300 is stored as 0).
+    latitude: Mapped[float] = mapped_column(Numeric(8, 6, asdecimal=False), nullable=False)
+    longitude: Mapped[float] = mapped_column(Numeric(9, 6, asdecimal=False), nullable=False)
     goals: Mapped[list[str]] = mapped_column(
         ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
     )

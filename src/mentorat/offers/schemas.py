@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
-from mentorat.kit.schemas import ReadSchema, Schema, UpdateSchema
+from mentorat.kit.schemas import IsoDate, ReadSchema, Schema, UpdateSchema
 
 Answer = Literal["pending", "accepted", "refused"]
 ConsentSource = Literal["parental_authority", "ase_decision"]
@@ -30,7 +30,7 @@ class _Answers(Schema):
 
 
 class OfferCreate(_Answers):
-    offered_on: date | None = Field(default=None, description="Defaults to today.")
+    offered_on: IsoDate | None = Field(default=None, description="Defaults to today.")
     note: Note | None = None
 
 

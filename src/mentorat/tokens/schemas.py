@@ -4,10 +4,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Self
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mentorat.auth.principal import Role
-from mentorat.kit.schemas import DepartementCode, Email, NonEmptyStr, ReadSchema, Schema
+from mentorat.kit.schemas import (
+    DepartementCode,
+    Email,
+    IsoAwareDatetime,
+    NonEmptyStr,
+    ReadSchema,
+    Schema,
+)
 
 
 class PrincipalFields(Schema):
@@ -64,7 +71,7 @@ class PrincipalInfo(ReadSchema):
 
 
 class TokenCreate(PrincipalFields):
-    expires_at: AwareDatetime | None = None
+    expires_at: IsoAwareDatetime | None = None
 
     @field_validator("expires_at")
     @classmethod
