@@ -80,7 +80,7 @@ async def create_token(
         "api_token",
         [token.id],
         departement_code=data.departement_code,
-        details={"role": data.role.value, "principal": data.name},
+        details={"role": data.role.value, "principal_id": str(holder.id)},
     )
     return secret, token, holder
 
