@@ -21,6 +21,7 @@ from mentorat.matching.service import recover_abandoned_runs
 from mentorat.mentors.router import router as mentors_router
 from mentorat.mentorships.router import router as mentorships_router
 from mentorat.offers.router import router as offers_router
+from mentorat.privacy.router import router as privacy_router
 from mentorat.proposals.router import router as proposals_router
 from mentorat.settings import Settings, get_settings
 from mentorat.tokens.router import router as tokens_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         mentorships_router,
         matching_children_router,
         tokens_router,
+        privacy_router,
         audit_router,
         vocabulary_router.router,
     ):
