@@ -4,6 +4,8 @@ Revision ID: 0006
 Revises: 0003
 Create Date: 2026-11-25 13:45:00.000000
 
+- `child.anonymised_at`, `mentor.anonymised_at`: set by retention once only what statistics
+  need is left.
 - `idempotency_record.subject_ids`: the ids an stored answer mentions, so a purge finds every
   copy of a person's data with one indexed `&&`, and `created_at` is indexed for the sweep.
 - The audit trail and the append-only histories stay closed to everyone, except a
@@ -85,6 +87,8 @@ $$
 
 
 def upgrade() -> None:
+    for table in ("child", "mentor"):
+        op.add_column(table, sa.Column("anonymised_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column(
         "idempotency_record",
         sa.Column(
@@ -115,3 +119,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_idempotency_record_created_at"), table_name="idempotency_record")
     op.drop_index("ix_idempotency_record_subject_ids", table_name="idempotency_record")
     op.drop_column("idempotency_record", "subject_ids")
+    for table in ("mentor", "child"):
+        op.drop_column(table, "anonymised_at")

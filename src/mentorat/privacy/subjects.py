@@ -10,44 +10,52 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # The records that hang on a child, or on a mentor (ids of every kind, one column).
-CHILD_RECORDS = text(
-    """
-    SELECT id FROM offer WHERE child_id = :id
-    UNION ALL SELECT id FROM proposal WHERE child_id = :id
-    UNION ALL SELECT id FROM pair_exclusion WHERE child_id = :id
-    UNION ALL SELECT id FROM mentorship WHERE child_id = :id
+CHILD_RECORDS = """
+    SELECT id FROM offer WHERE child_id = ANY(CAST(:ids AS uuid[]))
+    UNION ALL SELECT id FROM proposal WHERE child_id = ANY(CAST(:ids AS uuid[]))
+    UNION ALL SELECT id FROM pair_exclusion WHERE child_id = ANY(CAST(:ids AS uuid[]))
+    UNION ALL SELECT id FROM mentorship WHERE child_id = ANY(CAST(:ids AS uuid[]))
     UNION ALL SELECT o.id FROM objective o JOIN mentorship m ON m.id = o.mentorship_id
-               WHERE m.child_id = :id
+               WHERE m.child_id = ANY(CAST(:ids AS uuid[]))
     UNION ALL SELECT g.id FROM meeting g JOIN mentorship m ON m.id = g.mentorship_id
-               WHERE m.child_id = :id
-    """
-)
-MENTOR_RECORDS = text(
-    """
-    SELECT id FROM proposal WHERE mentor_id = :id
-    UNION ALL SELECT id FROM pair_exclusion WHERE mentor_id = :id
-    UNION ALL SELECT id FROM mentorship WHERE mentor_id = :id
+               WHERE m.child_id = ANY(CAST(:ids AS uuid[]))
+"""
+MENTOR_RECORDS = """
+    SELECT id FROM proposal WHERE mentor_id = ANY(CAST(:ids AS uuid[]))
+    UNION ALL SELECT id FROM pair_exclusion WHERE mentor_id = ANY(CAST(:ids AS uuid[]))
+    UNION ALL SELECT id FROM mentorship WHERE mentor_id = ANY(CAST(:ids AS uuid[]))
     UNION ALL SELECT o.id FROM objective o JOIN mentorship m ON m.id = o.mentorship_id
-               WHERE m.mentor_id = :id
+               WHERE m.mentor_id = ANY(CAST(:ids AS uuid[]))
     UNION ALL SELECT g.id FROM meeting g JOIN mentorship m ON m.id = g.mentorship_id
-               WHERE m.mentor_id = :id
-    UNION ALL SELECT id FROM principal WHERE mentor_id = :id
-    """
-)
+               WHERE m.mentor_id = ANY(CAST(:ids AS uuid[]))
+    UNION ALL SELECT id FROM principal WHERE mentor_id = ANY(CAST(:ids AS uuid[]))
+"""
 
 
 async def child_subject_ids(session: AsyncSession, child_id: uuid.UUID) -> list[uuid.UUID]:
     """The child's id and the ids of its offers, proposals, exclusions, mentorships,
     objectives and meetings."""
-    rows = await session.scalars(CHILD_RECORDS, {"id": child_id})
-    return [child_id, *rows]
+    return await children_subject_ids(session, [child_id])
+
+
+async def children_subject_ids(
+    session: AsyncSession, child_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    rows = await session.scalars(text(CHILD_RECORDS), {"ids": list(child_ids)})
+    return [*child_ids, *rows]
 
 
 async def mentor_subject_ids(session: AsyncSession, mentor_id: uuid.UUID) -> list[uuid.UUID]:
     """The mentor's id, their principals' and those of their proposals, exclusions,
     mentorships, objectives and meetings."""
-    rows = await session.scalars(MENTOR_RECORDS, {"id": mentor_id})
-    return [mentor_id, *rows]
+    return await mentors_subject_ids(session, [mentor_id])
+
+
+async def mentors_subject_ids(
+    session: AsyncSession, mentor_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    rows = await session.scalars(text(MENTOR_RECORDS), {"ids": list(mentor_ids)})
+    return [*mentor_ids, *rows]
 
 
 async def forget_stored_answers(
