@@ -104,10 +104,9 @@ async def retention_writes(session: AsyncSession) -> AsyncIterator[None]:
     a purged principal's copied name, and append-only histories may have free texts scrubbed
     (see migration 0006). Used by the retention service and the purges, nowhere else."""
     await session.execute(text("SELECT set_config('mentorat.retention', 'on', true)"))
-    try:
-        yield
-    finally:
-        await session.execute(text("SELECT set_config('mentorat.retention', 'off', true)"))
+    yield
+    # On an error the transaction is rolled back, and the setting with it.
+    await session.execute(text("SELECT set_config('mentorat.retention', 'off', true)"))
 
 
 async def pseudonymise_principals(

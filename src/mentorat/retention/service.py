@@ -11,7 +11,8 @@ Policy (README, "Personal data"; settings `MENTORAT_RETENTION_*`):
 - Anonymising keeps, for the duty's statistics: ids, département, school level and year of
   entry into collège, birth year (as 1 January), goals, the offers' dates and answers, the
   proposals' statuses, scores and dates, the mentorships' states, dates and end reasons, the
-  meetings' dates, durations and modes, the objectives' categories, statuses and progress.
+  meetings' dates, durations and modes, the objectives' categories, statuses and progress,
+  a mentor's association, capacity, honorability and training dates.
   It removes names, file reference, exact birth date, commune, postcode (kept: its
   département part), coordinates (rounded to a degree), availability, languages, preferences,
   contact details, every free text (notes, reasons, objective wording, scoring explanations)
