@@ -135,6 +135,13 @@ class TestAnonymisation:
         assert (await one(session, "SELECT first_name FROM mentor WHERE id = :id", id=mentor_id))[
             0
         ] == "anonymised"
+        trail = await one(
+            session,
+            "SELECT principal_name, action, departement_code, details->>'via' FROM audit_event"
+            " WHERE entity_type = 'child' AND entity_id = :id ORDER BY id DESC LIMIT 1",
+            id=child_id,
+        )
+        assert trail == ("system", "update", "53", "retention")
         for untouched in (kept.id, actors.child_75.id):
             row = await one(session, "SELECT anonymised_at FROM child WHERE id = :id", id=untouched)
             assert row == (None,)

@@ -17,7 +17,8 @@ Policy (README, "Personal data"; settings `MENTORAT_RETENTION_*`):
   département part), coordinates (rounded to a degree), availability, languages, preferences,
   contact details, every free text (notes, reasons, objective wording, scoring explanations)
   and the names of the people who wrote them; it deletes exclusions, the mentor's principals
-  and tokens, and the stored idempotent answers naming the person.
+  and tokens, and the stored idempotent answers naming the person. Each anonymisation is an
+  `update` audit event by `system` (details `{"via": "retention"}`).
 - Audit events are deleted after `retention_audit_months` (12); stored idempotent answers after
   `idempotency_hours` (24).
 
@@ -27,6 +28,8 @@ work rolled back, so its report is exactly what the real run would do.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +37,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorat.audit.service import record
 from mentorat.privacy.subjects import (
     children_subject_ids,
     forget_stored_answers,
@@ -52,7 +56,7 @@ NOT_HELD = """
                     AND p.status = 'pending')
 """
 CHILDREN_DUE = f"""
-SELECT c.id FROM child c
+SELECT c.id, c.departement_code FROM child c
  WHERE c.anonymised_at IS NULL
    AND {NOT_HELD.format(who="child", alias="c")}
    AND ((c.deleted_at IS NOT NULL
@@ -180,6 +184,17 @@ async def _count(session: AsyncSession, sql: str, **params: Any) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def _audit(
+    session: AsyncSession, children: Sequence[Any], mentors: Sequence[uuid.UUID]
+) -> None:
+    """The anonymisations, by the system, in the trail (bare ids)."""
+    details = {"via": "retention", "anonymised": True}
+    for code in sorted({code for _, code in children}):
+        ids = [child_id for child_id, child_code in children if child_code == code]
+        await record(session, None, "update", "child", ids, departement_code=code, details=details)
+    await record(session, None, "update", "mentor", mentors, details=details)
+
+
 async def apply_retention(
     session: AsyncSession, settings: Settings, *, now: datetime, dry_run: bool = False
 ) -> RetentionReport:
@@ -193,11 +208,12 @@ async def apply_retention(
         audit_cutoff=_months_before(now, settings.retention_audit_months),
     )
     born_before = _years_before(now, settings.retention_child_years + CARE_ENDS_AT_AGE).date()
-    children = list(
-        await session.scalars(
+    children_due = (
+        await session.execute(
             text(CHILDREN_DUE), {"cutoff": report.child_cutoff, "born_before": born_before}
         )
-    )
+    ).all()
+    children = [child_id for child_id, _ in children_due]
     mentors = list(await session.scalars(text(MENTORS_DUE), {"cutoff": report.mentor_cutoff}))
     people = {"children": children, "mentors": mentors}
     async with retention_writes(session):
@@ -258,6 +274,7 @@ async def apply_retention(
                 before=now - timedelta(hours=settings.idempotency_hours),
             ),
         )
+        await _audit(session, children_due, mentors)
         report.add(
             "audit_event",
             "deleted (expired)",
