@@ -33,6 +33,7 @@ from mentorat.mentors.router import router as mentors_router
 from mentorat.mentorships.router import router as mentorships_router
 from mentorat.metrics import install_metrics
 from mentorat.offers.router import router as offers_router
+from mentorat.privacy.router import router as privacy_router
 from mentorat.proposals.router import router as proposals_router
 from mentorat.settings import Settings, get_settings
 from mentorat.tokens.router import principals_router
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         matching_children_router,
         tokens_router,
         principals_router,
+        privacy_router,
         audit_router,
         vocabulary_router.router,
     ):

@@ -1,4 +1,4 @@
-"""The `mentorat` command: serve, migrate, demo data, tokens, matching runs."""
+"""The `mentorat` command: serve, migrate, demo data, tokens, matching runs, retention."""
 
 from __future__ import annotations
 
@@ -352,6 +352,48 @@ def match(
     Console().print(table)
     if outcome["status"] != "succeeded":
         raise typer.Exit(1)
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be done, change nothing.")
+    ] = False,
+) -> None:
+    """Apply the retention policy: anonymise or delete personal data past its time, then
+    print what was done (README, "Personal data")."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mentorat.retention.service import RetentionReport, apply_retention
+
+    settings, url = _prepared_settings()
+
+    async def work(database: Database) -> RetentionReport:
+        async with database.sessionmaker() as session:
+            report = await apply_retention(
+                session, settings, now=datetime.now(UTC), dry_run=dry_run
+            )
+            if dry_run:
+                await session.rollback()
+            else:
+                await session.commit()
+            return report
+
+    report = _run_in_session(settings, url, work)
+    table = Table(
+        title=f"Retention {'(dry run: nothing changed)' if dry_run else 'applied'}",
+        caption=(
+            f"children left before {report.child_cutoff:%Y-%m-%d}, mentors before "
+            f"{report.mentor_cutoff:%Y-%m-%d}, audit events before {report.audit_cutoff:%Y-%m-%d}"
+        ),
+    )
+    table.add_column("table")
+    table.add_column("action")
+    table.add_column("rows", justify="right")
+    for (what, action), count in report.counts.items():
+        table.add_row(what, action, str(count))
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":

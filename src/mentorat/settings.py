@@ -103,6 +103,28 @@ class Settings(BaseSettings):
         "key generated once and kept in PostgreSQL.",
     )
 
+    # Personal data lifetime (README, "Personal data").
+    idempotency_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="How long an Idempotency-Key answer is kept."
+    )
+    retention_child_years: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description="Years a child's personal data is kept after the last mentorship ended "
+        "or the child left (soft delete), whichever is later; then it is anonymised.",
+    )
+    retention_mentor_years: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description="Years a mentor's personal data is kept after they left and their last "
+        "mentorship ended; then it is anonymised.",
+    )
+    retention_audit_months: int = Field(
+        default=12, ge=1, le=120, description="Months audit events are kept; then deleted."
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

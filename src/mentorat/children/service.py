@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.audit.service import record
+from mentorat.audit.service import record, record_child_reads
 from mentorat.auth.principal import Principal
 from mentorat.children import repository
 from mentorat.children.schemas import ChildCreate, ChildUpdate
@@ -14,6 +14,11 @@ from mentorat.kit.etag import check_if_match
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
 from mentorat.models import Child, Departement
+from mentorat.privacy.subjects import (
+    child_subject_ids,
+    forget_run_inputs,
+    forget_stored_answers,
+)
 from mentorat.profile import profile_to_columns
 
 ENTITY = "child"
@@ -42,16 +47,9 @@ async def list_children(
             "include_deleted": include_deleted,
         },
     )  # fmt: skip
-    for departement_code in sorted({child.departement_code for child in children}):
-        await record(
-            session,
-            principal,
-            "read",
-            ENTITY,
-            [child.id for child in children if child.departement_code == departement_code],
-            departement_code=departement_code,
-            details={"via": "list"},
-        )
+    await record_child_reads(
+        session, principal, [(child.id, child.departement_code) for child in children], via="list"
+    )
     return children, next_cursor
 
 
@@ -126,11 +124,16 @@ async def delete_child(
 
 
 async def purge_child(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> None:
-    """Hard delete, e.g. on a data-protection request (admins); the audit trail stays."""
+    """Hard delete, e.g. on a data-protection request (admins): the child and everything about
+    them (offers, proposals and run results, exclusions, mentorships with their events,
+    objectives, revisions and meetings, stored idempotent answers). The audit trail stays,
+    with bare ids."""
     child = await repository.get_scoped(
         session, principal, child_id, for_update=True, include_deleted=True
     )
     departement_code = child.departement_code
-    await session.delete(child)
+    await forget_stored_answers(session, await child_subject_ids(session, child.id))
+    await forget_run_inputs(session, child_id=child.id)
+    await session.delete(child)  # the rest goes by ON DELETE CASCADE
     await flush(session)
     await record(session, principal, "purge", ENTITY, [child_id], departement_code=departement_code)

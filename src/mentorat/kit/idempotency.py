@@ -3,13 +3,20 @@
 The key is claimed by inserting a row in the request's own transaction, and the answer is
 stored in that same transaction, so either both the effect and the stored answer commit or
 neither does. A concurrent retry blocks on the row until the first request ends.
+
+Stored answers hold personal data: they live `idempotency_hours` (24 h by default). An expired
+answer is never replayed; each new key sweeps its principal's expired answers, and the
+retention command sweeps everyone's. The ids an answer mentions are kept beside it
+(`subject_ids`), so that purging a person removes every stored answer naming them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -23,7 +30,6 @@ from mentorat.errors import Conflict, MentoratError
 from mentorat.kit.session import DbSession
 from mentorat.models import IdempotencyRecord
 
-KEY_LIFETIME = timedelta(hours=24)
 REPLAYED_HEADERS = ("etag", "location")
 
 
@@ -31,6 +37,23 @@ class IdempotencyKeyReused(MentoratError):
     status = 422
     slug = "idempotency-key-reused"
     title = "Idempotency-Key already used for a different request"
+
+
+def mentioned_ids(value: Any) -> set[uuid.UUID]:
+    """Every UUID written anywhere in a JSON value (keys and strings)."""
+    found: set[uuid.UUID] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and len(item) == 36:
+            with contextlib.suppress(ValueError):
+                found.add(uuid.UUID(item))
+    return found
 
 
 class Idempotency:
@@ -47,6 +70,7 @@ class Idempotency:
             return
         self._record.status_code = status_code
         self._record.response_body = jsonable_encoder(body) if body is not None else None
+        self._record.subject_ids = sorted(mentioned_ids(self._record.response_body))
         self._record.response_headers = {
             name: value
             for name, value in (headers or {}).items()
@@ -72,11 +96,12 @@ async def idempotency(
     fingerprint = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()
     ).digest()
+    lifetime = timedelta(hours=request.app.state.settings.idempotency_hours)
+    # This key's expired answer (never replayed) and the principal's other expired ones.
     await session.execute(
         delete(IdempotencyRecord).where(
             IdempotencyRecord.principal_id == principal.id,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at < datetime.now(UTC) - KEY_LIFETIME,
+            IdempotencyRecord.created_at < datetime.now(UTC) - lifetime,
         )
     )
     claimed = await session.scalar(

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.audit.service import record
+from mentorat.audit.service import record, record_child_reads
 from mentorat.auth.principal import Principal
 from mentorat.children import repository as children_repository
 from mentorat.errors import NotFound
@@ -25,6 +25,9 @@ async def list_exclusions(
         select(PairExclusion)
         .where(PairExclusion.child_id == child.id)
         .order_by(PairExclusion.created_at, PairExclusion.id)
+    )
+    await record_child_reads(
+        session, principal, [(child.id, child.departement_code)], via="exclusions"
     )
     return list((await session.scalars(statement)).all())
 

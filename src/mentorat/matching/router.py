@@ -95,7 +95,9 @@ async def list_run_unmatched(
 ) -> Page[UnmatchedChild]:
     """Children the run left unmatched, each with why."""
     run = await service.get_run(session, principal, run_id)
-    items, next_cursor = await service.list_unmatched(session, run, limit=limit, cursor=cursor)
+    items, next_cursor = await service.list_unmatched(
+        session, principal, run, limit=limit, cursor=cursor
+    )
     return Page(
         items=[UnmatchedChild.model_validate(item) for item in items], next_cursor=next_cursor
     )

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.audit.service import record
+from mentorat.audit.service import record, record_child_reads
 from mentorat.auth.principal import Principal, Role
 from mentorat.children import repository as children_repository
 from mentorat.errors import InvalidInput, NotFound
@@ -51,6 +51,7 @@ from mentorat.models import (
     Mentor,
     Proposal,
 )
+from mentorat.proposals.service import audit_reads as audit_proposal_reads
 from mentorat.proposals.service import views as proposal_views
 
 log = logging.getLogger(__name__)
@@ -454,11 +455,17 @@ async def list_proposals(
         session, statement, [Proposal.child_id], limit=limit, cursor=cursor,
         scope="matching-run-proposals", filters={"run": run.id},
     )  # fmt: skip
+    await audit_proposal_reads(session, principal, proposals, via="run-proposals")
     return await proposal_views(session, principal, proposals), next_cursor
 
 
 async def list_unmatched(
-    session: AsyncSession, run: MatchingRun, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    principal: Principal,
+    run: MatchingRun,
+    *,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     statement = select(MatchingRunUnmatched).where(MatchingRunUnmatched.run_id == run.id)
     rows, next_cursor = await paginate(
@@ -474,6 +481,10 @@ async def list_unmatched(
             )
         ).all()
     )
+    await record_child_reads(
+        session, principal, [(row.child_id, run.departement_code) for row in rows],
+        via="run-unmatched",
+    )  # fmt: skip
     return [
         {
             "child_id": row.child_id,

@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.associations import repository as associations
@@ -17,6 +18,13 @@ from mentorat.kit.repository import flush
 from mentorat.mentors import repository
 from mentorat.mentors.schemas import MentorCreate, MentorUpdate
 from mentorat.models import Mentor
+from mentorat.models import Principal as PrincipalRow
+from mentorat.privacy.subjects import (
+    forget_run_inputs,
+    forget_stored_answers,
+    mentor_subject_ids,
+    pseudonymise_principals,
+)
 from mentorat.profile import profile_to_columns
 
 ENTITY = "mentor"
@@ -121,9 +129,21 @@ async def delete_mentor(
 
 
 async def purge_mentor(session: AsyncSession, principal: Principal, mentor_id: uuid.UUID) -> None:
+    """Hard delete (admins): the mentor, their principals and tokens, proposals, exclusions,
+    mentorships with everything in them, stored idempotent answers naming them or given to
+    them. The audit trail stays, with bare ids: the name copied into the events of the
+    mentor's own principals is replaced."""
     mentor = await repository.get_scoped(
         session, principal, mentor_id, for_update=True, include_deleted=True
     )
-    await session.delete(mentor)
+    principal_ids = list(
+        await session.scalars(select(PrincipalRow.id).where(PrincipalRow.mentor_id == mentor.id))
+    )
+    await forget_stored_answers(
+        session, await mentor_subject_ids(session, mentor.id), principal_ids
+    )
+    await forget_run_inputs(session, mentor_id=mentor.id)
+    await pseudonymise_principals(session, principal_ids)
+    await session.delete(mentor)  # the rest goes by ON DELETE CASCADE
     await flush(session)
     await record(session, principal, "purge", ENTITY, [mentor_id])

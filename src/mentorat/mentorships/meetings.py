@@ -59,7 +59,7 @@ async def list_meetings(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Meeting], str | None]:
-    mentorship = await repository.get_scoped(session, principal, mentorship_id)
+    mentorship = await repository.read_scoped(session, principal, mentorship_id, via="meetings")
     statement = select(Meeting).where(Meeting.mentorship_id == mentorship.id)
     return await paginate(
         session, statement, [Meeting.held_on, Meeting.id], limit=limit, cursor=cursor,

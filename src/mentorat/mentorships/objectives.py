@@ -134,7 +134,7 @@ async def list_objectives(
     as_of: datetime | None,
 ) -> list[dict[str, Any]]:
     """The objectives now, or exactly as they stood at `as_of` (from their revisions)."""
-    mentorship = await repository.get_scoped(session, principal, mentorship_id)
+    mentorship = await repository.read_scoped(session, principal, mentorship_id, via="objectives")
     if as_of is None:
         objectives = await session.scalars(
             select(Objective)
@@ -177,7 +177,8 @@ async def list_objectives(
 async def history(
     session: AsyncSession, principal: Principal, objective_id: uuid.UUID
 ) -> list[ObjectiveRevision]:
-    objective, _ = await get_objective(session, principal, objective_id)
+    objective, mentorship = await get_objective(session, principal, objective_id)
+    await repository.audit_reads(session, principal, [mentorship], via="objective-history")
     statement = (
         select(ObjectiveRevision)
         .where(ObjectiveRevision.objective_id == objective.id)

@@ -63,7 +63,9 @@ async def get_mentorship(
     session: DbSession, principal: AnyRole, mentorship_id: uuid.UUID, response: Response
 ) -> Mentorship:
     view = await _view(
-        session, principal, await repository.get_scoped(session, principal, mentorship_id)
+        session,
+        principal,
+        await repository.read_scoped(session, principal, mentorship_id, via="mentorship"),
     )
     set_etag(response, view.version)
     return view

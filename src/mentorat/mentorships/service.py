@@ -193,10 +193,12 @@ async def list_mentorships(
     if needs_attention is not None:
         condition = _needs_attention(today_in(principal.departement_code))
         statement = statement.where(condition if needs_attention else ~condition)
-    return await paginate(
+    mentorships, next_cursor = await paginate(
         session, statement, [Mentorship.created_at, Mentorship.id], limit=limit, cursor=cursor,
         scope="mentorships", filters={"state": state, "needs_attention": needs_attention},
     )  # fmt: skip
+    await repository.audit_reads(session, principal, mentorships, via="mentorships")
+    return mentorships, next_cursor
 
 
 # --------------------------------------------------------------------------- views
@@ -305,7 +307,7 @@ async def _cadences(
 async def list_events(
     session: AsyncSession, principal: Principal, mentorship_id: uuid.UUID
 ) -> list[MentorshipEvent]:
-    mentorship = await repository.get_scoped(session, principal, mentorship_id)
+    mentorship = await repository.read_scoped(session, principal, mentorship_id, via="events")
     statement = (
         select(MentorshipEvent)
         .where(MentorshipEvent.mentorship_id == mentorship.id)

@@ -58,7 +58,7 @@ async def timeline(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    mentorship = await repository.get_scoped(session, principal, mentorship_id)
+    mentorship = await repository.read_scoped(session, principal, mentorship_id, via="timeline")
     parameters: dict[str, Any] = {
         "mentorship_id": mentorship.id,
         "time_zone": time_zone_name(mentorship.departement_code),

@@ -14,13 +14,16 @@ AUDIT_ACTIONS: tuple[str, ...] = ("read", "create", "update", "delete", "purge",
 
 
 class AuditEvent(Base):
-    """Append-only: a trigger refuses UPDATE and DELETE (see the first migration)."""
+    """Append-only: a trigger refuses UPDATE and DELETE (see the first migration), except in
+    a transaction of the retention service or a purge (`mentorat.retention = on`, migration
+    0006), which may delete expired rows and replace the copied name of a purged principal."""
 
     __tablename__ = "audit_event"
     __table_args__ = (
         CheckConstraint(f"action IN ({sql_text_list(AUDIT_ACTIONS)})", name="action"),
         Index("ix_audit_event_entity", "entity_type", "entity_id", "occurred_at"),
         Index("ix_audit_event_principal", "principal_id", "occurred_at"),
+        Index("ix_audit_event_occurred_at", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)

@@ -54,3 +54,5 @@ class Child(MatchingProfileMixin, TimestampMixin, VersionedMixin, Base):
     mentor_gender_preference: Mapped[str | None] = mapped_column(Text)
     referent_educator: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by retention: only what statistics need is left (see retention/service.py).
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

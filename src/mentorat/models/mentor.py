@@ -106,3 +106,5 @@ class Mentor(MatchingProfileMixin, TimestampMixin, VersionedMixin, Base):
     training_completed_on: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by retention: only what statistics need is left (see retention/service.py).
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

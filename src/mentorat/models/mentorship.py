@@ -245,7 +245,11 @@ class IdempotencyRecord(Base):
     """The first answer to a POST sent with an Idempotency-Key, replayed to its retries."""
 
     __tablename__ = "idempotency_record"
-    __table_args__ = (PrimaryKeyConstraint("principal_id", "key"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("principal_id", "key"),
+        Index("ix_idempotency_record_subject_ids", "subject_ids", postgresql_using="gin"),
+        Index("ix_idempotency_record_created_at", "created_at"),
+    )
 
     principal_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     key: Mapped[str] = mapped_column(Text, nullable=False)
@@ -253,6 +257,10 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[Any | None] = mapped_column(JSONB)
     response_headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    # Every id the stored answer mentions: a purge removes the answers naming its subject.
+    subject_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'::uuid[]")
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )

@@ -56,7 +56,7 @@ async def list_offers(
 async def get_offer(
     session: DbSession, principal: ChildReader, offer_id: uuid.UUID, response: Response
 ) -> Offer:
-    offer = await service.get_offer(session, principal, offer_id)
+    offer = await service.read_offer(session, principal, offer_id)
     set_etag(response, offer.version)
     return Offer.model_validate(offer)
 

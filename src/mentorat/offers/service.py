@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.audit.service import record
+from mentorat.audit.service import record, record_child_reads
 from mentorat.auth.principal import Principal, Role
 from mentorat.children import repository as children_repository
 from mentorat.errors import Conflict, InvalidInput
@@ -36,6 +36,7 @@ async def list_offers(
         .where(Offer.child_id == child.id)
         .order_by(Offer.offered_on.desc(), Offer.created_at.desc())
     )
+    await record_child_reads(session, principal, [(child.id, child.departement_code)], via="offers")
     return list((await session.scalars(statement)).all())
 
 
@@ -46,6 +47,14 @@ async def get_offer(
     if principal.role is not Role.admin:
         statement = statement.where(Offer.departement_code == principal.departement_code)
     return await one_or_404(session, statement, "offer", for_update=for_update)
+
+
+async def read_offer(session: AsyncSession, principal: Principal, offer_id: uuid.UUID) -> Offer:
+    offer = await get_offer(session, principal, offer_id)
+    await record_child_reads(
+        session, principal, [(offer.child_id, offer.departement_code)], via="offer"
+    )
+    return offer
 
 
 def _validate_dates(offered_on: date, departement_code: str) -> None:

@@ -65,7 +65,9 @@ async def list_proposals(
 
 @router.get("/{proposal_id}", response_model=Proposal)
 async def get_proposal(session: DbSession, principal: AnyRole, proposal_id: uuid.UUID) -> Proposal:
-    return await _one(session, principal, await service.get_scoped(session, principal, proposal_id))
+    return await _one(
+        session, principal, await service.read_proposal(session, principal, proposal_id)
+    )
 
 
 @router.post(

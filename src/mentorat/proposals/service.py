@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.audit.service import record
+from mentorat.audit.service import record, record_child_reads
 from mentorat.auth.principal import Principal, Role
 from mentorat.children import repository as children_repository
 from mentorat.errors import Conflict, Forbidden
@@ -52,6 +52,23 @@ async def get_scoped(
     return await one_or_404(session, statement, "proposal", for_update=for_update)
 
 
+async def read_proposal(
+    session: AsyncSession, principal: Principal, proposal_id: uuid.UUID
+) -> Proposal:
+    proposal = await get_scoped(session, principal, proposal_id)
+    await audit_reads(session, principal, [proposal], via="proposal")
+    return proposal
+
+
+async def audit_reads(
+    session: AsyncSession, principal: Principal, proposals: list[Proposal], *, via: str
+) -> None:
+    """Every proposal shown names its child (first name)."""
+    await record_child_reads(
+        session, principal, [(p.child_id, p.departement_code) for p in proposals], via=via
+    )
+
+
 async def list_proposals(
     session: AsyncSession,
     principal: Principal,
@@ -63,10 +80,12 @@ async def list_proposals(
     statement = scoped(principal)
     if status is not None:
         statement = statement.where(Proposal.status == status)
-    return await paginate(
+    proposals, next_cursor = await paginate(
         session, statement, [Proposal.created_at, Proposal.id], limit=limit, cursor=cursor,
         scope="proposals", filters={"status": status},
     )  # fmt: skip
+    await audit_reads(session, principal, proposals, via="proposals")
+    return proposals, next_cursor
 
 
 async def create_proposal(

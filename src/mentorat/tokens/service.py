@@ -86,7 +86,7 @@ async def create_principal(
         "principal",
         [holder.id],
         departement_code=data.departement_code,
-        details={"role": data.role.value, "principal": data.name},
+        details={"role": data.role.value},
     )
     return holder
 
@@ -128,7 +128,7 @@ async def create_token(
         "api_token",
         [token.id],
         departement_code=data.departement_code,
-        details={"role": data.role.value, "principal": data.name},
+        details={"role": data.role.value, "principal_id": str(holder.id)},
     )
     return secret, token, holder
 
