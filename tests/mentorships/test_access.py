@@ -119,7 +119,7 @@ class TestScope:
         objectives = await client.get(
             f"/v1/mentorships/{mentorship_id}/objectives", headers=world["headers"]["admin"]
         )
-        assert [o["progress"] for o in objectives.json()] == [0]
+        assert [o["progress"] for o in objectives.json()["items"]] == [0]
 
     async def test_the_list_filters_by_state(
         self, client: httpx.AsyncClient, world: dict[str, Any]
@@ -205,7 +205,7 @@ class TestWhatTheAssociationSideSees:
             await client.get(
                 f"/v1/mentorships/{world['mentorship']['id']}/objectives", headers=headers
             )
-        ).json()
+        ).json()["items"]
         assert [o["title"] for o in objectives] == ["Découvrir les métiers"]
 
         proposal_id = mentorship["proposal_id"]

@@ -80,7 +80,7 @@ async def test_offer_proposal_mentorship_objectives_meetings(
     assert response.status_code == 200, response.text
     history = (
         await client.get(f"/v1/objectives/{objective['id']}/history", headers=actors.educator_53)
-    ).json()
+    ).json()["items"]
     assert [h["changed_fields"] for h in history][1] == ["progress", "status"]
 
     response = await client.post(
@@ -120,4 +120,4 @@ async def test_offer_proposal_mentorship_objectives_meetings(
     )
     assert response.status_code == 200, response.text
     response = await client.get(f"/v1/children/{child.id}/exclusions", headers=actors.educator_53)
-    assert [e["mentor_id"] for e in response.json()] == [str(actors.mentor_a1.id)]
+    assert [e["mentor_id"] for e in response.json()["items"]] == [str(actors.mentor_a1.id)]

@@ -130,7 +130,7 @@ class TestEnteringMeetings:
             await client.get(
                 f"/v1/mentorships/{mentorship['id']}/events", headers=actors.educator_53
             )
-        ).json()
+        ).json()["items"]
         assert [(e["from_state"], e["to_state"]) for e in events] == [
             (None, "accepted"),
             ("accepted", "active"),

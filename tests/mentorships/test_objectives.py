@@ -64,7 +64,7 @@ async def history(
 ) -> list[dict[str, Any]]:
     response = await client.get(f"/v1/objectives/{objective_id}/history", headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()
+    return response.json()["items"]
 
 
 async def as_of(
@@ -75,7 +75,7 @@ async def as_of(
         f"/v1/mentorships/{mentorship_id}/objectives", params=params, headers=headers
     )
     assert response.status_code == 200, response.text
-    return {o["id"]: o for o in response.json()}
+    return {o["id"]: o for o in response.json()["items"]}
 
 
 class TestRevisions:

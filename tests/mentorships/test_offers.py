@@ -294,7 +294,7 @@ class TestOfferSequence:
         assert response.json()["outcome"] == "accepted"
         listed = (
             await client.get(f"/v1/children/{child.id}/offers", headers=actors.educator_53)
-        ).json()
+        ).json()["items"]
         assert [o["outcome"] for o in listed] == ["accepted", "refused"]  # the latest first
         response = await propose(client, actors.educator_53, child.id, mentor.id)
         assert response.status_code == 201, response.text

@@ -84,7 +84,7 @@ class TestConsents:
             await client.get(
                 f"/v1/mentorships/{done['mentorship_id']}/events", headers=actors.educator_53
             )
-        ).json()
+        ).json()["items"]
         assert len(events) == 1
         (event,) = events
         assert event["from_state"] is None and event["to_state"] == "accepted"

@@ -47,7 +47,7 @@ class TestAllowedTransitions:
             await client.get(
                 f"/v1/mentorships/{mentorship['id']}/events", headers=actors.educator_53
             )
-        ).json()
+        ).json()["items"]
         reason = "completed" if to == "ended" else None
         response = await transition(
             client, actors.coordinator_a, mentorship["id"], to, reason=reason, note="bilan fait"
@@ -70,7 +70,7 @@ class TestAllowedTransitions:
             await client.get(
                 f"/v1/mentorships/{mentorship['id']}/events", headers=actors.educator_53
             )
-        ).json()
+        ).json()["items"]
         assert events[: len(events_before)] == events_before
         (event,) = events[len(events_before) :]
         assert event["from_state"] == start and event["to_state"] == to
@@ -100,7 +100,7 @@ class TestAllowedTransitions:
             await client.get(
                 f"/v1/mentorships/{mentorship['id']}/events", headers=actors.educator_53
             )
-        ).json()
+        ).json()["items"]
         assert [(e["from_state"], e["to_state"]) for e in events] == [
             (None, "accepted"),
             ("accepted", "active"),
@@ -327,7 +327,7 @@ class TestSafeguarding:
 
         exclusions = (
             await client.get(f"/v1/children/{child.id}/exclusions", headers=actors.educator_53)
-        ).json()
+        ).json()["items"]
         assert [e["mentor_id"] for e in exclusions] == [str(mentor.id)]
 
         # The child is free and the mentor has places, yet the pair is out.

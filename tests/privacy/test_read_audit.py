@@ -61,7 +61,9 @@ class TestEveryReadOfAChildIsAudited:
             headers=actors.coordinator_a,
         )
         assert response.status_code == 201, response.text
-        offers = (await client.get(f"/v1/children/{child_id}/offers", headers=actors.admin)).json()
+        offers = (await client.get(f"/v1/children/{child_id}/offers", headers=actors.admin)).json()[
+            "items"
+        ]
         reads = {
             f"/v1/children/{child_id}/offers": "offers",
             f"/v1/offers/{offers[0]['id']}": "offer",

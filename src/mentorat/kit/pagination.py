@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -39,21 +39,48 @@ async def paginate(
     cursor: str | None,
     scope: str,
     filters: Filters | None = None,
+    descending: bool = False,
 ) -> tuple[list[Any], str | None]:
     """Rows of `statement` after `cursor` in `order_by` order, and the next page's cursor.
 
     `scope` names the list and `filters` holds every parameter that shaped it (path ids
-    included): a cursor only resumes the list it was made for.
+    included): a cursor only resumes the list it was made for. `descending` walks the same
+    key from the largest.
     """
     filters = filters or {}
     if cursor is not None:
         types = [column.type.python_type for column in order_by]
         after = await read_cursor(session, scope, filters, cursor, types)
-        statement = statement.where(tuple_(*order_by) > tuple_(*after))
-    rows = list((await session.scalars(statement.order_by(*order_by).limit(limit + 1))).all())
+        key, resume_at = tuple_(*order_by), tuple_(*after)
+        statement = statement.where(key < resume_at if descending else key > resume_at)
+    ordering = [column.desc() for column in order_by] if descending else list(order_by)
+    rows = list((await session.scalars(statement.order_by(*ordering).limit(limit + 1))).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
     values = [getattr(last, column.key) for column in order_by]
     return rows, await sign_cursor(session, scope, filters, values)
+
+
+async def paginate_computed(
+    session: AsyncSession,
+    items: Sequence[T],
+    sort_key: Callable[[T], tuple[Any, ...]],
+    types: Sequence[type],
+    *,
+    limit: int,
+    cursor: str | None,
+    scope: str,
+    filters: Filters | None = None,
+) -> tuple[list[T], str | None]:
+    """The same pages over a short list computed in Python, sorted by `sort_key`."""
+    filters = filters or {}
+    ordered = sorted(items, key=sort_key)
+    if cursor is not None:
+        after = tuple(await read_cursor(session, scope, filters, cursor, types))
+        ordered = [item for item in ordered if sort_key(item) > after]
+    if len(ordered) <= limit:
+        return ordered, None
+    page = ordered[:limit]
+    return page, await sign_cursor(session, scope, filters, list(sort_key(page[-1])))

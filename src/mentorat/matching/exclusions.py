@@ -11,6 +11,7 @@ from mentorat.audit.service import record, record_child_reads
 from mentorat.auth.principal import Principal
 from mentorat.children import repository as children_repository
 from mentorat.errors import NotFound
+from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
 from mentorat.matching.schemas import ExclusionCreate
 from mentorat.mentors import repository as mentors_repository
@@ -18,18 +19,26 @@ from mentorat.models import PairExclusion
 
 
 async def list_exclusions(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID
-) -> list[PairExclusion]:
+    session: AsyncSession,
+    principal: Principal,
+    child_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[PairExclusion], str | None]:
     child = await children_repository.get_scoped(session, principal, child_id)
-    statement = (
-        select(PairExclusion)
-        .where(PairExclusion.child_id == child.id)
-        .order_by(PairExclusion.created_at, PairExclusion.id)
-    )
     await record_child_reads(
         session, principal, [(child.id, child.departement_code)], via="exclusions"
     )
-    return list((await session.scalars(statement)).all())
+    return await paginate(
+        session,
+        select(PairExclusion).where(PairExclusion.child_id == child.id),
+        [PairExclusion.created_at, PairExclusion.id],
+        limit=limit,
+        cursor=cursor,
+        scope="exclusions",
+        filters={"child": child.id},
+    )
 
 
 async def create_exclusion(

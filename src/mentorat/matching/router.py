@@ -123,12 +123,19 @@ async def mentor_candidates(
     return CandidateList.model_validate(result)
 
 
-@children_router.get("/exclusions", response_model=list[Exclusion])
+@children_router.get("/exclusions", response_model=Page[Exclusion])
 async def list_exclusions(
-    session: DbSession, principal: ChildReader, child_id: uuid.UUID
-) -> list[Exclusion]:
-    rows = await exclusions.list_exclusions(session, principal, child_id)
-    return [Exclusion.model_validate(row) for row in rows]
+    session: DbSession,
+    principal: ChildReader,
+    child_id: uuid.UUID,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[Exclusion]:
+    """The mentors this child must not be paired with, the oldest exclusion first."""
+    rows, next_cursor = await exclusions.list_exclusions(
+        session, principal, child_id, limit=limit, cursor=cursor
+    )
+    return Page(items=[Exclusion.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 @children_router.post(

@@ -14,6 +14,7 @@ from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
 from mentorat.errors import Conflict, InvalidInput, NotFound
 from mentorat.kit.etag import check_if_match
+from mentorat.kit.pagination import paginate, paginate_computed
 from mentorat.kit.repository import flush
 from mentorat.mentorships import repository
 from mentorat.models import Mentorship, Objective, ObjectiveRevision
@@ -132,16 +133,25 @@ async def list_objectives(
     principal: Principal,
     mentorship_id: uuid.UUID,
     as_of: datetime | None,
-) -> list[dict[str, Any]]:
-    """The objectives now, or exactly as they stood at `as_of` (from their revisions)."""
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The objectives now, or exactly as they stood at `as_of` (from their revisions), in the
+    order they were set."""
     mentorship = await repository.read_scoped(session, principal, mentorship_id, via="objectives")
+    filters = {"mentorship": mentorship.id, "as_of": as_of}
     if as_of is None:
-        objectives = await session.scalars(
-            select(Objective)
-            .where(Objective.mentorship_id == mentorship.id)
-            .order_by(Objective.created_at, Objective.id)
+        objectives, next_cursor = await paginate(
+            session,
+            select(Objective).where(Objective.mentorship_id == mentorship.id),
+            [Objective.created_at, Objective.id],
+            limit=limit,
+            cursor=cursor,
+            scope="objectives",
+            filters=filters,
         )
-        return [current_view(objective) for objective in objectives]
+        return [current_view(objective) for objective in objectives], next_cursor
     latest = (
         select(ObjectiveRevision)
         .where(
@@ -159,10 +169,17 @@ async def list_objectives(
     order = {
         objective_id: started for objective_id, started in await session.execute(first_recorded)
     }
-    revisions = sorted(
-        await session.scalars(latest), key=lambda r: (order[r.objective_id], str(r.objective_id))
+    revisions, next_cursor = await paginate_computed(
+        session,
+        list(await session.scalars(latest)),
+        lambda revision: (order[revision.objective_id], str(revision.objective_id)),
+        [datetime, str],
+        limit=limit,
+        cursor=cursor,
+        scope="objectives",
+        filters=filters,
     )
-    return [
+    views = [
         {
             "id": revision.objective_id,
             "mentorship_id": revision.mentorship_id,
@@ -172,16 +189,25 @@ async def list_objectives(
         }
         for revision in revisions
     ]
+    return views, next_cursor
 
 
 async def history(
-    session: AsyncSession, principal: Principal, objective_id: uuid.UUID
-) -> list[ObjectiveRevision]:
+    session: AsyncSession,
+    principal: Principal,
+    objective_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[ObjectiveRevision], str | None]:
     objective, mentorship = await get_objective(session, principal, objective_id)
     await repository.audit_reads(session, principal, [mentorship], via="objective-history")
-    statement = (
-        select(ObjectiveRevision)
-        .where(ObjectiveRevision.objective_id == objective.id)
-        .order_by(ObjectiveRevision.revision)
+    return await paginate(
+        session,
+        select(ObjectiveRevision).where(ObjectiveRevision.objective_id == objective.id),
+        [ObjectiveRevision.revision],
+        limit=limit,
+        cursor=cursor,
+        scope="objective-history",
+        filters={"objective": objective.id},
     )
-    return list((await session.scalars(statement)).all())

@@ -98,15 +98,24 @@ async def transition(
     return await respond(idempotent, response, view, headers={"ETag": etag_for(view.version)})
 
 
-@router.get("/v1/mentorships/{mentorship_id}/events", response_model=list[MentorshipEvent])
+@router.get("/v1/mentorships/{mentorship_id}/events", response_model=Page[MentorshipEvent])
 async def list_events(
-    session: DbSession, principal: AnyRole, mentorship_id: uuid.UUID
-) -> list[MentorshipEvent]:
-    rows = await service.list_events(session, principal, mentorship_id)
-    return [MentorshipEvent.model_validate(row) for row in rows]
+    session: DbSession,
+    principal: AnyRole,
+    mentorship_id: uuid.UUID,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[MentorshipEvent]:
+    """The mentorship's state changes, in the order they happened."""
+    rows, next_cursor = await service.list_events(
+        session, principal, mentorship_id, limit=limit, cursor=cursor
+    )
+    return Page(
+        items=[MentorshipEvent.model_validate(row) for row in rows], next_cursor=next_cursor
+    )
 
 
-@router.get("/v1/mentorships/{mentorship_id}/objectives", response_model=list[Objective])
+@router.get("/v1/mentorships/{mentorship_id}/objectives", response_model=Page[Objective])
 async def list_objectives(
     session: DbSession,
     principal: AnyRole,
@@ -114,9 +123,14 @@ async def list_objectives(
     as_of: Annotated[
         IsoAwareDatetime | None, Query(description="Show the objectives as they stood then.")
     ] = None,
-) -> list[Objective]:
-    rows = await objectives.list_objectives(session, principal, mentorship_id, as_of)
-    return [Objective.model_validate(row) for row in rows]
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[Objective]:
+    """The mentorship's objectives in the order they were set, now or as they stood then."""
+    rows, next_cursor = await objectives.list_objectives(
+        session, principal, mentorship_id, as_of, limit=limit, cursor=cursor
+    )
+    return Page(items=[Objective.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -166,12 +180,21 @@ async def update_objective(
     return _objective_view(objective)
 
 
-@router.get("/v1/objectives/{objective_id}/history", response_model=list[ObjectiveRevision])
+@router.get("/v1/objectives/{objective_id}/history", response_model=Page[ObjectiveRevision])
 async def objective_history(
-    session: DbSession, principal: AnyRole, objective_id: uuid.UUID
-) -> list[ObjectiveRevision]:
-    rows = await objectives.history(session, principal, objective_id)
-    return [ObjectiveRevision.model_validate(row) for row in rows]
+    session: DbSession,
+    principal: AnyRole,
+    objective_id: uuid.UUID,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[ObjectiveRevision]:
+    """Every revision of the objective, the first first."""
+    rows, next_cursor = await objectives.history(
+        session, principal, objective_id, limit=limit, cursor=cursor
+    )
+    return Page(
+        items=[ObjectiveRevision.model_validate(row) for row in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/v1/mentorships/{mentorship_id}/meetings", response_model=Page[Meeting])

@@ -305,12 +305,20 @@ async def _cadences(
 
 
 async def list_events(
-    session: AsyncSession, principal: Principal, mentorship_id: uuid.UUID
-) -> list[MentorshipEvent]:
+    session: AsyncSession,
+    principal: Principal,
+    mentorship_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[MentorshipEvent], str | None]:
     mentorship = await repository.read_scoped(session, principal, mentorship_id, via="events")
-    statement = (
-        select(MentorshipEvent)
-        .where(MentorshipEvent.mentorship_id == mentorship.id)
-        .order_by(MentorshipEvent.occurred_at, MentorshipEvent.id)
+    return await paginate(
+        session,
+        select(MentorshipEvent).where(MentorshipEvent.mentorship_id == mentorship.id),
+        [MentorshipEvent.occurred_at, MentorshipEvent.id],
+        limit=limit,
+        cursor=cursor,
+        scope="mentorship-events",
+        filters={"mentorship": mentorship.id},
     )
-    return list((await session.scalars(statement)).all())

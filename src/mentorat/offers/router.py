@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response, status
 from mentorat.auth.dependencies import ChildReader, ChildWriter
 from mentorat.kit.etag import IfMatch, etag_for, set_etag
 from mentorat.kit.idempotency import IdempotencyDep
+from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
 from mentorat.offers import service
@@ -41,15 +42,19 @@ async def create_offer(
     return offer
 
 
-@router.get("/v1/children/{child_id}/offers", response_model=list[Offer])
+@router.get("/v1/children/{child_id}/offers", response_model=Page[Offer])
 async def list_offers(
-    session: DbSession, principal: ChildReader, child_id: uuid.UUID
-) -> list[Offer]:
+    session: DbSession,
+    principal: ChildReader,
+    child_id: uuid.UUID,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[Offer]:
     """Every offer made to the child, the latest first."""
-    return [
-        Offer.model_validate(offer)
-        for offer in await service.list_offers(session, principal, child_id)
-    ]
+    offers, next_cursor = await service.list_offers(
+        session, principal, child_id, limit=limit, cursor=cursor
+    )
+    return Page(items=[Offer.model_validate(offer) for offer in offers], next_cursor=next_cursor)
 
 
 @router.get("/v1/offers/{offer_id}", response_model=Offer)

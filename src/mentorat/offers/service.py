@@ -13,6 +13,7 @@ from mentorat.children import repository as children_repository
 from mentorat.errors import Conflict, InvalidInput
 from mentorat.kit.clock import today_in
 from mentorat.kit.etag import check_if_match
+from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush, one_or_404
 from mentorat.models import Offer
 
@@ -28,16 +29,26 @@ def _derived_outcome(child_answer: str, guardian_answer: str) -> str:
 
 
 async def list_offers(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID
-) -> list[Offer]:
+    session: AsyncSession,
+    principal: Principal,
+    child_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Offer], str | None]:
+    """The child's offers, the latest first."""
     child = await children_repository.get_scoped(session, principal, child_id)
-    statement = (
-        select(Offer)
-        .where(Offer.child_id == child.id)
-        .order_by(Offer.offered_on.desc(), Offer.created_at.desc())
-    )
     await record_child_reads(session, principal, [(child.id, child.departement_code)], via="offers")
-    return list((await session.scalars(statement)).all())
+    return await paginate(
+        session,
+        select(Offer).where(Offer.child_id == child.id),
+        [Offer.offered_on, Offer.created_at, Offer.id],
+        limit=limit,
+        cursor=cursor,
+        scope="offers",
+        filters={"child": child.id},
+        descending=True,
+    )
 
 
 async def get_offer(
