@@ -12,7 +12,7 @@ from mentorat.associations.router import router as associations_router
 from mentorat.audit.router import router as audit_router
 from mentorat.children.router import router as children_router
 from mentorat.departements.router import router as departements_router
-from mentorat.kit.db import Database, resolve_database_url
+from mentorat.kit.db import Database, database_url
 from mentorat.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from mentorat.kit.problems import install_problem_handlers
 from mentorat.matching.router import children_router as matching_children_router
@@ -42,13 +42,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             app.state.database = database
             yield
             return
-        own = Database.from_url(resolve_database_url(settings), settings)
-        app.state.database = own
-        await recover_abandoned_runs(own)
-        try:
-            yield
-        finally:
-            await own.engine.dispose()
+        # Without a URL (app served without the CLI), the embedded server lives as long as the app.
+        with database_url(settings) as url:
+            own = Database.from_url(url, settings)
+            app.state.database = own
+            await recover_abandoned_runs(own)
+            try:
+                yield
+            finally:
+                await own.engine.dispose()
 
     app = FastAPI(
         title="mentorat",
