@@ -7,9 +7,11 @@ rest of the suite uses."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from importlib.util import find_spec
@@ -140,14 +142,18 @@ def _join(data_dir: Path) -> subprocess.Popen[str]:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One folder for the module (initialised and migrated once); no server left behind."""
+def data_dir() -> Iterator[Path]:
+    """One folder for the module (initialised and migrated once); no server left behind.
+
+    Not under pytest's base folder: every pytest run (as root, any of them) makes that one
+    private again, which would lock out the system user PostgreSQL runs as."""
     import psutil
 
-    folder = tmp_path_factory.mktemp("embedded") / "data"
+    folder = Path(tempfile.mkdtemp(prefix="mentorat-embedded-"))
     yield folder
     for pid in _alive(_postgres_processes(folder)):
         psutil.Process(pid).kill()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @needs_embedded
