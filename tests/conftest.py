@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from mentorat.app import create_app
 from mentorat.kit.db import Database, async_url, sync_url, upgrade
+from mentorat.kit.embedded import embedded_server
 from mentorat.settings import Settings
 from tests.factories import Actors, make_actors
 
@@ -33,14 +34,9 @@ def _server_url() -> Iterator[URL]:
     if configured:
         yield make_url(configured)
         return
-    import pgserver
-
     folder = Path(tempfile.mkdtemp(prefix="mentorat-test-pg-"))
-    server = pgserver.get_server(folder, cleanup_mode="delete")
-    try:
-        yield make_url(server.get_uri("postgres"))
-    finally:
-        server.cleanup()
+    with embedded_server(folder, throw_away=True) as url:
+        yield url
 
 
 def _asyncpg_dsn(url: URL) -> str:

@@ -18,7 +18,7 @@ from mentorat.children.router import router as children_router
 from mentorat.departements.router import router as departements_router
 from mentorat.kit.caching import GZIP_MINIMUM_BYTES, NoStoreMiddleware
 from mentorat.kit.cors import install_cors
-from mentorat.kit.db import Database, resolve_database_url
+from mentorat.kit.db import Database, database_url
 from mentorat.kit.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -56,13 +56,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             app.state.database = database
             yield
             return
-        own = Database.from_url(resolve_database_url(settings), settings)
-        app.state.database = own
-        await recover_abandoned_runs(own)
-        try:
-            yield
-        finally:
-            await own.engine.dispose()
+        # Without a URL (app served without the CLI), the embedded server lives as long as the app.
+        with database_url(settings) as url:
+            own = Database.from_url(url, settings)
+            app.state.database = own
+            await recover_abandoned_runs(own)
+            try:
+                yield
+            finally:
+                await own.engine.dispose()
 
     # /docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package, not a CDN.
     app = FastAPIOffline(

