@@ -25,6 +25,16 @@ PastDate = Annotated[date, AfterValidator(_past_date)]
 Gender = Literal[GENDERS]  # type: ignore[valid-type]
 Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY, description="Simultaneous mentees.")]
 TravelRadius = Annotated[float, Field(gt=0, le=MAX_TRAVEL_RADIUS_KM)]
+MentorReference = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._/-]+$",
+        description="The association's own reference (unique in it); spreadsheet imports "
+        "match rows to mentors by it.",
+    ),
+]
 
 
 class HonorabilityCheck(Schema):
@@ -53,6 +63,7 @@ class MentorCreate(Schema):
     association_id: uuid.UUID | None = Field(
         default=None, description="Defaults to the coordinator's association."
     )
+    reference: MentorReference | None = None
     first_name: NonEmptyStr
     last_name: NonEmptyStr
     email: Email | None = None
@@ -72,9 +83,10 @@ class MentorCreate(Schema):
 
 class MentorUpdate(UpdateSchema):
     nullable_fields = frozenset(
-        {"email", "phone", "gender", "honorability_check", "training_completed_on"}
+        {"reference", "email", "phone", "gender", "honorability_check", "training_completed_on"}
     )
 
+    reference: MentorReference | None = None
     first_name: NonEmptyStr | None = None
     last_name: NonEmptyStr | None = None
     email: Email | None = None
@@ -95,6 +107,7 @@ class MentorUpdate(UpdateSchema):
 class Mentor(ReadSchema):
     id: uuid.UUID
     association_id: uuid.UUID
+    reference: str | None = None
     first_name: str
     last_name: str
     email: str | None
