@@ -25,6 +25,7 @@ from mentorat.proposals.router import router as proposals_router
 from mentorat.settings import Settings, get_settings
 from mentorat.tokens.router import router as tokens_router
 
+IMPORT_PATHS = ("/v1/children/import", "/v1/mentors/import")
 API_DESCRIPTION = """
 Matches children in the care of the Aide Sociale à l'Enfance with volunteer mentors, and
 follows each mentorship over time. Every endpoint under `/v1` needs `Authorization: Bearer
@@ -60,7 +61,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if database is not None:
         app.state.database = database
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger_limits=dict.fromkeys(IMPORT_PATHS, settings.import_max_bytes),
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     for router in (
