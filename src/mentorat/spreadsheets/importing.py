@@ -141,6 +141,8 @@ def validate_rows(
                 _put(payload, column.path, column.parse(raw))
             except CellError as error:
                 row_problems.append(RowProblem(row=number, column=column.name, problem=str(error)))
+        if KEY not in payload and not any(problem.column == KEY for problem in row_problems):
+            row_problems.append(RowProblem(row=number, column=KEY, problem="required"))
         try:
             model = spec.schema.model_validate(payload)
         except ValidationError as error:
@@ -154,9 +156,7 @@ def validate_rows(
             problems.extend(row_problems)
             continue
         reference = getattr(model, KEY)
-        if reference is None:
-            row_problems.append(RowProblem(row=number, column=KEY, problem="required"))
-        elif reference in first_row_of:
+        if reference in first_row_of:
             row_problems.append(
                 RowProblem(
                     row=number,
@@ -164,7 +164,7 @@ def validate_rows(
                     problem=f"the same reference is on row {first_row_of[reference]}",
                 )
             )
-        else:
+        elif reference is not None:
             first_row_of[reference] = number
         if row_problems:
             problems.extend(row_problems)
