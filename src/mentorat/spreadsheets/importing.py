@@ -309,6 +309,7 @@ class ImportRejected(InvalidInput):
             "nothing was written.",
             field=("body",),
         )
+        self.report = report
         self.extra = {
             "errors": [
                 {
