@@ -6,20 +6,26 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Literal
 
 import anyio
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
+from pydantic import BaseModel
 from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.kit.db import Database
+from mentorat.spreadsheets.flat import cells_of, columns_of
 from mentorat.spreadsheets.reading import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 
 Format = Literal["csv", "xlsx"]
+# (session, cursor) -> (items as the JSON list shows them, next cursor)
+PageFetcher = Callable[[AsyncSession, str | None], Awaitable[tuple[Sequence[Any], str | None]]]
 BATCH = 1000
+EXPORT_PAGE = BATCH
 CHUNK = 256 * 1024
 MEDIA_TYPES: dict[Format, str] = {
     "csv": f"{CSV_MEDIA_TYPE}; charset=utf-8",
@@ -93,6 +99,42 @@ async def _xlsx(
             yield chunk
 
 
+async def _pages(
+    database: Database, fetch_page: PageFetcher, schema: type[BaseModel], columns: list[str]
+) -> AsyncIterator[list[list[str]]]:
+    async with database.sessionmaker() as session:
+        cursor: str | None = None
+        while True:
+            items, cursor = await fetch_page(session, cursor)
+            yield [
+                cells_of(schema.model_validate(item).model_dump(mode="json"), columns)
+                for item in items
+            ]
+            if cursor is None:
+                break
+        # Whatever the list functions record (audit) stays, as for a JSON page.
+        await session.commit()
+
+
+def _response(fmt: Format, header: Sequence[str], batches: Any, name: str) -> StreamingResponse:
+    body = _csv(header, batches) if fmt == "csv" else _xlsx(header, batches)
+    return StreamingResponse(
+        body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+def paged_response(
+    request: Request, fmt: Format, schema: type[BaseModel], fetch_page: PageFetcher, name: str
+) -> StreamingResponse:
+    """Stream every item of a paginated list, walking its own keyset pages of EXPORT_PAGE
+    items in a session of its own; columns are the read schema's fields, flattened."""
+    columns = columns_of(schema)
+    batches = _pages(request.app.state.database, fetch_page, schema, columns)
+    return _response(fmt, columns, batches, name)
+
+
 def spreadsheet_response(
     request: Request,
     fmt: Format,
@@ -106,10 +148,4 @@ def spreadsheet_response(
     The rows are read in a session of their own, after the request's session has committed.
     """
     database: Database = request.app.state.database
-    batches = _batches(database, statement, to_cells)
-    body = _csv(header, batches) if fmt == "csv" else _xlsx(header, batches)
-    return StreamingResponse(
-        body,
-        media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
-    )
+    return _response(fmt, header, _batches(database, statement, to_cells), name)
