@@ -15,7 +15,7 @@ from mentorat.children.schemas import ChildCreate
 from mentorat.errors import InvalidInput, NotFound
 from mentorat.kit.logging import request_id_var
 from mentorat.models import AuditEvent, Child, Departement
-from mentorat.profile import availability_from_bytes, profile_to_columns
+from mentorat.profile import profile_to_columns
 from mentorat.settings import Settings
 from mentorat.spreadsheets import cells
 from mentorat.spreadsheets.importing import Column, ImportSpec, Progress, import_sheet
@@ -114,7 +114,7 @@ def export_cells(child: Child) -> list[str]:
         cells.format_number(child.latitude),
         cells.format_number(child.longitude),
         cells.format_list(child.goals),
-        cells.format_availability(availability_from_bytes(child.availability)),
+        cells.format_packed_availability(child.availability),
         child.mentor_gender_preference or "",
         cells.format_list(child.languages),
         cells.format_boolean(child.remote_ok),

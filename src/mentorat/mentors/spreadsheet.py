@@ -16,7 +16,6 @@ from mentorat.errors import InvalidInput, NotFound
 from mentorat.mentors.schemas import MentorCreate
 from mentorat.mentors.service import to_columns
 from mentorat.models import Mentor
-from mentorat.profile import availability_from_bytes
 from mentorat.settings import Settings
 from mentorat.spreadsheets import cells
 from mentorat.spreadsheets.importing import Column, ImportSpec, Progress, import_sheet
@@ -132,7 +131,7 @@ def export_cells(mentor: Mentor) -> list[str]:
         cells.format_number(mentor.longitude),
         cells.format_number(mentor.travel_radius_km),
         cells.format_list(mentor.goals),
-        cells.format_availability(availability_from_bytes(mentor.availability)),
+        cells.format_packed_availability(mentor.availability),
         str(mentor.capacity),
         mentor.gender or "",
         cells.format_list(mentor.languages),

@@ -139,6 +139,28 @@ def format_availability(slots: Iterable[WeeklySlot]) -> str:
     return "; ".join(f"{FRENCH_DAY[slot.day.value]} {slot.start}-{slot.end}" for slot in slots)
 
 
+_BYTE_BITS = [format(byte, "08b") for byte in range(256)]
+_RUN = re.compile("1+")
+_FRENCH_DAYS = list(FRENCH_DAY.values())
+
+
+def _half_hour(slot: int) -> str:
+    return f"{slot // 2:02d}:{'30' if slot % 2 else '00'}"
+
+
+def format_packed_availability(packed: bytes) -> str:
+    """The stored 42-byte week as `mercredi 14:00-17:00; ...`: what format_availability writes
+    of availability_from_bytes, without building the slots (exports format every row)."""
+    bits = "".join(_BYTE_BITS[byte] for byte in packed)
+    day_slots = len(bits) // 7
+    parts = []
+    for day_index, day_name in enumerate(_FRENCH_DAYS):
+        day = bits[day_index * day_slots : (day_index + 1) * day_slots]
+        for run in _RUN.finditer(day):
+            parts.append(f"{day_name} {_half_hour(run.start())}-{_half_hour(run.end())}")
+    return "; ".join(parts)
+
+
 def format_boolean(value: bool | None) -> str:
     return "" if value is None else ("oui" if value else "non")
 

@@ -36,8 +36,9 @@ MEDIA_TYPES: dict[Format, str] = {
 SPREADSHEET_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The page as JSON; with `Accept: text/csv` or `Accept: "
-        f"{XLSX_MEDIA_TYPE}`, every matching row (no paging) as a streamed spreadsheet in the "
-        "import's columns and cell formats.",
+        f"{XLSX_MEDIA_TYPE}`, every matching row (`limit` and `cursor` ignored) as a streamed "
+        "spreadsheet: children and mentors in the import's columns and cell formats (an export "
+        "imports back unchanged), other lists with the JSON fields, nested ones as `parent.field`.",
         "content": {
             CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
             XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
@@ -116,8 +117,7 @@ async def _pages(
         await session.commit()
 
 
-def _response(fmt: Format, header: Sequence[str], batches: Any, name: str) -> StreamingResponse:
-    body = _csv(header, batches) if fmt == "csv" else _xlsx(header, batches)
+def _streamed(fmt: Format, body: AsyncIterator[bytes], name: str) -> StreamingResponse:
     return StreamingResponse(
         body,
         media_type=MEDIA_TYPES[fmt],
@@ -132,7 +132,20 @@ def paged_response(
     items in a session of its own; columns are the read schema's fields, flattened."""
     columns = columns_of(schema)
     batches = _pages(request.app.state.database, fetch_page, schema, columns)
-    return _response(fmt, columns, batches, name)
+    body = _csv(columns, batches) if fmt == "csv" else _xlsx(columns, batches)
+    return _streamed(fmt, body, name)
+
+
+def spreadsheet_body(
+    database: Database,
+    fmt: Format,
+    statement: Select[Any],
+    header: Sequence[str],
+    to_cells: Callable[[Any], list[str]],
+) -> AsyncIterator[bytes]:
+    """The bytes of the export of every row of `statement`, as they are produced."""
+    batches = _batches(database, statement, to_cells)
+    return _csv(header, batches) if fmt == "csv" else _xlsx(header, batches)
 
 
 def spreadsheet_response(
@@ -147,5 +160,5 @@ def spreadsheet_response(
 
     The rows are read in a session of their own, after the request's session has committed.
     """
-    database: Database = request.app.state.database
-    return _response(fmt, header, _batches(database, statement, to_cells), name)
+    body = spreadsheet_body(request.app.state.database, fmt, statement, header, to_cells)
+    return _streamed(fmt, body, name)
