@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.api.support import assert_problem, audit_count, audit_events, column, row
@@ -99,7 +100,8 @@ class TestExampleFile:
         assert await audit_count(session) == audits
         versions = await column(
             session,
-            "SELECT array_agg(DISTINCT version) FROM child WHERE reference LIKE 'ASE53-2026-%'",
+            "SELECT array_agg(DISTINCT version) FROM child"
+            " WHERE departement_code = '53' AND reference LIKE 'ASE53-2026-%'",
         )
         assert versions == [1]
         # The same file in UTF-8 is the same data.
@@ -214,6 +216,38 @@ class TestBadRows:
         body = assert_problem(response, 422, "row.4323.college_entry_year")
         assert body["report"]["created"] == 4999
         assert await children_in(session, "53") == before
+
+    async def test_a_write_failing_after_thousands_of_rows_leaves_nothing(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+    ) -> None:
+        """The creates are copied in, then the updates fail (a trigger stands for a concurrent
+        writer taking a reference): the answer is a 409 and not one row stays."""
+        await upload(
+            client, IMPORT, actors.educator_53, csv_bytes(CHILD_HEADER, [child_row("T-0")])
+        )
+        await session.execute(
+            text(
+                "CREATE FUNCTION pg_temp.taken() RETURNS trigger LANGUAGE plpgsql AS $$"
+                " BEGIN RAISE EXCEPTION 'taken' USING ERRCODE = 'unique_violation'; END $$"
+            )
+        )
+        await session.execute(
+            text(
+                "CREATE TRIGGER taken BEFORE UPDATE ON child FOR EACH ROW"
+                " WHEN (OLD.reference = 'T-0') EXECUTE FUNCTION pg_temp.taken()"
+            )
+        )
+        await session.commit()
+        before = await children_in(session, "53")
+        audits = await audit_count(session)
+        rows = [child_row(f"T-{number}") for number in range(1, 4500)]
+        rows.append(child_row("T-0", first_name="Changée"))
+        response = await upload(client, IMPORT, actors.educator_53, csv_bytes(CHILD_HEADER, rows))
+        assert_problem(response, 409)
+        assert await children_in(session, "53") == before
+        assert await audit_count(session) == audits
+        await session.execute(text("DROP TRIGGER taken ON child"))
+        await session.commit()
 
     async def test_header_problems(self, client: httpx.AsyncClient, actors: Actors) -> None:
         header = [name for name in CHILD_HEADER if name != "postcode"] + ["notes"]

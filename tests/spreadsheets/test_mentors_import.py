@@ -106,7 +106,9 @@ class TestUpsertAndRules:
         assert (response.json()["updated"], response.json()["unchanged"]) == (1, 2)
         mentor_id, last_name, version = await row(
             session,
-            "SELECT id, last_name, version FROM mentor WHERE reference = 'BEN-001'",
+            "SELECT id, last_name, version FROM mentor"
+            " WHERE reference = 'BEN-001' AND association_id = :a",
+            a=actors.association_a.id,
         )
         assert (last_name, version) == ("Martin-Roux", 2)
         events = await audit_events(session, action="update", entity_id=str(mentor_id))

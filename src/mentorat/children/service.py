@@ -10,13 +10,13 @@ from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
 from mentorat.children import repository
 from mentorat.children.schemas import ChildCreate, ChildUpdate
-from mentorat.children.spreadsheet import record_reads_of
 from mentorat.errors import InvalidInput, NotFound
 from mentorat.kit.etag import check_if_match
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
 from mentorat.models import Child, Departement
 from mentorat.profile import profile_to_columns
+from mentorat.spreadsheets.audit import record_reads_of
 
 ENTITY = "child"
 

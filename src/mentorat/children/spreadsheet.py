@@ -6,16 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Subquery, Text, cast, insert, literal, select
-from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.principal import Principal
 from mentorat.children.schemas import ChildCreate
 from mentorat.errors import InvalidInput, NotFound
-from mentorat.kit.logging import request_id_var
-from mentorat.models import AuditEvent, Child, Departement
-from mentorat.profile import profile_to_columns
+from mentorat.models import Child, Departement
+from mentorat.profile import availability_to_bytes, profile_to_columns
 from mentorat.settings import Settings
 from mentorat.spreadsheets import cells
 from mentorat.spreadsheets.importing import Column, ImportSpec, Progress, import_sheet
@@ -50,7 +47,11 @@ COLUMNS: tuple[Column, ...] = (
 
 
 def _to_columns(model: BaseModel) -> dict[str, Any]:
-    return profile_to_columns(model.model_dump(exclude={"departement_code"}))
+    assert isinstance(model, ChildCreate)
+    # The slots are already validated: packed as they are rather than dumped and re-read.
+    columns = profile_to_columns(model.model_dump(exclude={"departement_code", "availability"}))
+    columns["availability"] = availability_to_bytes(model.availability)
+    return columns
 
 
 IMPORT_SPEC = ImportSpec(
@@ -120,36 +121,3 @@ def export_cells(child: Child) -> list[str]:
         cells.format_boolean(child.remote_ok),
         child.referent_educator or "",
     ]
-
-
-async def record_reads_of(
-    session: AsyncSession, principal: Principal, listed: Subquery, *, via: str
-) -> None:
-    """One audit event per child of `listed` (ids and départements), in one INSERT ... SELECT."""
-    rows = select(
-        literal(principal.id, UUID(as_uuid=True)),
-        literal(principal.name, Text),
-        literal(principal.role.value, Text),
-        literal("read", Text),
-        literal("child", Text),
-        cast(listed.c.id, Text),
-        listed.c.departement_code,
-        literal(request_id_var.get(), Text),
-        literal({"via": via}, JSONB),
-    )
-    await session.execute(
-        insert(AuditEvent).from_select(
-            [
-                "principal_id",
-                "principal_name",
-                "principal_role",
-                "action",
-                "entity_type",
-                "entity_id",
-                "departement_code",
-                "request_id",
-                "details",
-            ],
-            rows,
-        )
-    )

@@ -16,6 +16,7 @@ from mentorat.errors import InvalidInput, NotFound
 from mentorat.mentors.schemas import MentorCreate
 from mentorat.mentors.service import to_columns
 from mentorat.models import Mentor
+from mentorat.profile import availability_to_bytes
 from mentorat.settings import Settings
 from mentorat.spreadsheets import cells
 from mentorat.spreadsheets.importing import Column, ImportSpec, Progress, import_sheet
@@ -52,7 +53,9 @@ COLUMNS: tuple[Column, ...] = (
 
 
 def _to_columns(model: BaseModel) -> dict[str, Any]:
-    columns = to_columns(model.model_dump(exclude={"association_id"}))
+    assert isinstance(model, MentorCreate)
+    columns = to_columns(model.model_dump(exclude={"association_id", "availability"}))
+    columns["availability"] = availability_to_bytes(model.availability)
     return columns
 
 
