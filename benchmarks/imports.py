@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -26,11 +27,10 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,7 +39,6 @@ from mentorat.auth.principal import Principal, Role
 from mentorat.children import spreadsheet
 from mentorat.kit.db import Database, upgrade
 from mentorat.models import Child
-from mentorat.profile import WeeklySlot, availability_to_bytes
 from mentorat.settings import Settings
 from mentorat.spreadsheets.reading import CSV_MEDIA_TYPE
 from mentorat.spreadsheets.writing import spreadsheet_body
@@ -89,7 +88,17 @@ def children_csv(rows: int, seed: int = 53) -> bytes:
 
 
 def max_rss_mib() -> float:
+    """The process's peak RSS (VmHWM; ru_maxrss would carry the parent's over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_max_rss() -> None:
+    """Start the peak RSS afresh (Linux: `5` into clear_refs); elsewhere it stays."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 async def run_import(url: str, rows: int) -> dict[str, Any]:
@@ -99,6 +108,13 @@ async def run_import(url: str, rows: int) -> dict[str, Any]:
     figures: dict[str, Any] = {"rows": rows, "file_mib": round(len(data) / 2**20, 2)}
     try:
         for label, dry_run in (("dry_run", True), ("import", False), ("reimport", False)):
+            phases: dict[str, float] = {}
+
+            def progress(
+                phase: str, done: int, total: int, seen: dict[str, float] = phases
+            ) -> None:
+                seen.setdefault(phase, time.perf_counter())
+
             async with database.sessionmaker() as session:
                 started = time.perf_counter()
                 report = await spreadsheet.import_children(
@@ -109,13 +125,22 @@ async def run_import(url: str, rows: int) -> dict[str, Any]:
                     data=data,
                     media_type=CSV_MEDIA_TYPE,
                     dry_run=dry_run,
+                    progress=progress,
                 )
                 await session.commit()
-                figures[f"{label}_s"] = round(time.perf_counter() - started, 2)
+                ended = time.perf_counter()
+                figures[f"{label}_s"] = round(ended - started, 2)
+                # reading: decode and split; validating: schemas, then the stored records
+                # loaded and compared; writing: COPY, UPDATE and audit, then the commit.
+                marks = [*phases.items(), ("end", ended)]
+                figures[f"{label}_phases_s"] = {
+                    phase: round(marks[i + 1][1] - at, 2)
+                    for i, (phase, at) in enumerate(marks[:-1])
+                }
                 figures[f"{label}_report"] = report.model_dump(
                     include={"created", "updated", "unchanged", "invalid"}
                 )
-        figures["max_rss_mib"] = round(max_rss_mib())
+        figures["max_rss_mib"] = round(max_rss_mib())  # the whole run, the file held once
     finally:
         await database.engine.dispose()
     return figures
@@ -127,30 +152,23 @@ async def run_export(url: str, rows: int) -> dict[str, Any]:
     figures: dict[str, Any] = {"rows": rows}
     try:
         async with database.sessionmaker() as session:
-            have = len((await session.scalars(select(Child.id))).all())
-            template = {
-                "departement_code": DEPARTEMENT,
-                "first_name": "Léa",
-                "birth_date": date(2014, 3, 1),
-                "school_level": "6e",
-                "college_entry_year": 2026,
-                "commune": "Laval",
-                "postcode": "53000",
-                "latitude": 48.07,
-                "longitude": -0.77,
-                "goals": ["orientation", "confiance"],
-                "languages": ["fr"],
-                "availability": availability_to_bytes(
-                    [WeeklySlot(day="wednesday", start="14:00", end="17:00")]
+            have = await session.scalar(select(func.count()).select_from(Child))
+            # The rest, as the import writes them (the import's row limit is 50,000).
+            await session.execute(
+                text(
+                    "INSERT INTO child (departement_code, reference, first_name, birth_date,"
+                    " school_level, college_entry_year, commune, postcode, latitude, longitude,"
+                    " goals, languages, availability, remote_ok)"
+                    " SELECT departement_code, 'FILL-' || n, first_name, birth_date, school_level,"
+                    " college_entry_year, commune, postcode, latitude, longitude, goals,"
+                    " languages, availability, remote_ok"
+                    " FROM generate_series(1, :missing) AS n,"
+                    " LATERAL (SELECT * FROM child ORDER BY id LIMIT 1 OFFSET n % 1000) AS model"
                 ),
-            }
-            for start in range(have, rows, 5000):
-                batch = [
-                    {**template, "reference": f"FILL-{i:06d}"}
-                    for i in range(start, min(rows, start + 5000))
-                ]
-                await session.execute(insert(Child), batch)
+                {"missing": max(rows - (have or 0), 0)},
+            )
             await session.commit()
+        reset_max_rss()
         figures["rss_before_mib"] = round(max_rss_mib())
         statement = select(Child).where(Child.departement_code == DEPARTEMENT)
         statement = statement.order_by(Child.created_at, Child.id)
@@ -168,6 +186,7 @@ async def run_export(url: str, rows: int) -> dict[str, Any]:
             figures[f"{fmt}_s"] = round(time.perf_counter() - started, 2)
             figures[f"{fmt}_mib"] = round(size / 2**20, 1)
             figures[f"{fmt}_max_rss_mib"] = round(max_rss_mib())
+            reset_max_rss()
     finally:
         await database.engine.dispose()
     return figures

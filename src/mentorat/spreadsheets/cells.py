@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 
 from mentorat.profile import WeeklySlot
 from mentorat.vocabulary import GOAL_CODES, LANGUAGES
@@ -144,10 +145,10 @@ _RUN = re.compile("1+")
 _FRENCH_DAYS = list(FRENCH_DAY.values())
 
 
-def _half_hour(slot: int) -> str:
-    return f"{slot // 2:02d}:{'30' if slot % 2 else '00'}"
+_HALF_HOURS = [f"{slot // 2:02d}:{'30' if slot % 2 else '00'}" for slot in range(49)]
 
 
+@lru_cache(maxsize=4096)  # weeks repeat a lot from one record to the next
 def format_packed_availability(packed: bytes) -> str:
     """The stored 42-byte week as `mercredi 14:00-17:00; ...`: what format_availability writes
     of availability_from_bytes, without building the slots (exports format every row)."""
@@ -157,7 +158,7 @@ def format_packed_availability(packed: bytes) -> str:
     for day_index, day_name in enumerate(_FRENCH_DAYS):
         day = bits[day_index * day_slots : (day_index + 1) * day_slots]
         for run in _RUN.finditer(day):
-            parts.append(f"{day_name} {_half_hour(run.start())}-{_half_hour(run.end())}")
+            parts.append(f"{day_name} {_HALF_HOURS[run.start()]}-{_HALF_HOURS[run.end()]}")
     return "; ".join(parts)
 
 
