@@ -1,6 +1,6 @@
 """Writes examples/mentors.xlsx from examples/mentors.csv: the same mentors as a workbook.
 
-    .venv/bin/python examples/make_xlsx.py
+Run it with `.venv/bin/python examples/make_xlsx.py`.
 """
 
 from __future__ import annotations
