@@ -162,10 +162,11 @@ async def run_export(url: str, rows: int) -> dict[str, Any]:
                     " SELECT departement_code, 'FILL-' || n, first_name, birth_date, school_level,"
                     " college_entry_year, commune, postcode, latitude, longitude, goals,"
                     " languages, availability, remote_ok"
-                    " FROM generate_series(1, :missing) AS n,"
-                    " LATERAL (SELECT * FROM child ORDER BY id LIMIT 1 OFFSET n % 1000) AS model"
+                    " FROM generate_series(1, :missing) AS n JOIN ("
+                    "   SELECT *, row_number() OVER (ORDER BY id) - 1 AS k FROM child LIMIT 1000"
+                    " ) AS model ON model.k = n % least(1000, :have)"
                 ),
-                {"missing": max(rows - (have or 0), 0)},
+                {"missing": max(rows - (have or 0), 0), "have": have or 1},
             )
             await session.commit()
         reset_max_rss()
@@ -206,9 +207,9 @@ async def main(arguments: argparse.Namespace) -> None:
         command = [sys.executable, __file__, "--export-only", rendered]
         command += ["--export-rows", str(arguments.export_rows)]
         exported = await asyncio.to_thread(
-            subprocess.run, command, check=True, capture_output=True, text=True
+            subprocess.run, command, check=False, capture_output=True, text=True
         )
-        print(exported.stdout.strip())
+        print(exported.stdout.strip() or exported.stderr)
     finally:
         await drop_database(server, name)
 
