@@ -123,7 +123,7 @@ async def run_import(url: str, rows: int) -> dict[str, Any]:
                     settings,
                     departement_code=DEPARTEMENT,
                     data=data,
-                    media_type=CSV_MEDIA_TYPE,
+                    content_type=CSV_MEDIA_TYPE,
                     dry_run=dry_run,
                     progress=progress,
                 )

@@ -16,7 +16,7 @@ from mentorat.kit.session import DbSession
 from mentorat.models import Child as ChildRow
 from mentorat.profile import profile_from_row
 from mentorat.spreadsheets.schemas import ImportReport
-from mentorat.spreadsheets.uploads import IMPORT_REQUEST_BODY, upload_media_type
+from mentorat.spreadsheets.uploads import IMPORT_REQUEST_BODY
 from mentorat.spreadsheets.writing import (
     SPREADSHEET_RESPONSES,
     requested_format,
@@ -102,14 +102,13 @@ async def import_children(
     updated (and audited), unchanged rows left alone. Any invalid row: a 422 with every
     problem (row, column, problem) and nothing written; `dry_run=true` answers the same report
     with a 200."""
-    media_type = upload_media_type(request)
     return await spreadsheet.import_children(
         session,
         principal,
         request.app.state.settings,
         departement_code=departement,
         data=await request.body(),
-        media_type=media_type,
+        content_type=request.headers.get("content-type"),
         dry_run=dry_run,
     )
 

@@ -71,7 +71,7 @@ async def import_children(
     *,
     departement_code: str | None,
     data: bytes,
-    media_type: str,
+    content_type: str | None,
     dry_run: bool,
     progress: Progress | None = None,
 ) -> ImportReport:
@@ -90,7 +90,7 @@ async def import_children(
         scope_value=code,
         departement_code=code,
         data=data,
-        media_type=media_type,
+        content_type=content_type,
         dry_run=dry_run,
         max_bytes=settings.import_max_bytes,
         max_rows=settings.import_max_rows,

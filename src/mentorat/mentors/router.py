@@ -17,7 +17,7 @@ from mentorat.mentors.schemas import HonorabilityCheckRead, Mentor, MentorCreate
 from mentorat.models import Mentor as MentorRow
 from mentorat.profile import profile_from_row
 from mentorat.spreadsheets.schemas import ImportReport
-from mentorat.spreadsheets.uploads import IMPORT_REQUEST_BODY, upload_media_type
+from mentorat.spreadsheets.uploads import IMPORT_REQUEST_BODY
 from mentorat.spreadsheets.writing import (
     SPREADSHEET_RESPONSES,
     requested_format,
@@ -110,14 +110,13 @@ async def import_mentors(
     dry_run: Annotated[bool, Query(description="Validate only; write nothing.")] = False,
 ) -> ImportReport:
     """Upsert by the association's mentor reference, as for children (see the README)."""
-    media_type = upload_media_type(request)
     return await spreadsheet.import_mentors(
         session,
         principal,
         request.app.state.settings,
         association_id=association,
         data=await request.body(),
-        media_type=media_type,
+        content_type=request.headers.get("content-type"),
         dry_run=dry_run,
     )
 

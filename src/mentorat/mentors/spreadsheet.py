@@ -89,7 +89,7 @@ async def import_mentors(
     *,
     association_id: uuid.UUID | None,
     data: bytes,
-    media_type: str,
+    content_type: str | None,
     dry_run: bool,
     progress: Progress | None = None,
 ) -> ImportReport:
@@ -108,7 +108,7 @@ async def import_mentors(
         scope_value=association_id,
         departement_code=None,
         data=data,
-        media_type=media_type,
+        content_type=content_type,
         dry_run=dry_run,
         max_bytes=settings.import_max_bytes,
         max_rows=settings.import_max_rows,

@@ -23,6 +23,7 @@ from mentorat.spreadsheets.audit import record_each
 from mentorat.spreadsheets.cells import CellError
 from mentorat.spreadsheets.reading import Sheet, read
 from mentorat.spreadsheets.schemas import ImportReport, RowProblem
+from mentorat.spreadsheets.uploads import upload_media_type
 
 KEY = "reference"
 # Columns an export writes that an import reads past.
@@ -339,7 +340,7 @@ async def import_sheet(
     scope_value: Any,
     departement_code: str | None,
     data: bytes,
-    media_type: str,
+    content_type: str | None,
     dry_run: bool,
     max_bytes: int,
     max_rows: int,
@@ -347,8 +348,10 @@ async def import_sheet(
 ) -> ImportReport:
     """Validate `data` whole; unless a dry run, write it in the session's transaction.
 
-    Raises ImportRejected (422, with the report) when a row is invalid and it is not a dry run.
+    Raises ImportRejected (422, with the report) when a row is invalid and it is not a dry run;
+    called once the caller's scope is checked, so that a 404 comes before a 415.
     """
+    media_type = upload_media_type(content_type)
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"The file must not exceed {max_bytes} bytes.")
     if progress is not None:

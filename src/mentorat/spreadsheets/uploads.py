@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
-
 from mentorat.errors import UnsupportedMediaType
 from mentorat.spreadsheets.reading import CSV_MEDIA_TYPE, CSV_MEDIA_TYPES, XLSX_MEDIA_TYPE
 
@@ -23,8 +21,9 @@ IMPORT_REQUEST_BODY: dict[str, Any] = {
 }
 
 
-def upload_media_type(request: Request) -> str:
-    declared = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+def upload_media_type(content_type: str | None) -> str:
+    """The format a Content-Type names, or a 415."""
+    declared = (content_type or "").split(";", 1)[0].strip().lower()
     if declared in CSV_MEDIA_TYPES:
         return CSV_MEDIA_TYPE
     if declared == XLSX_MEDIA_TYPE:
