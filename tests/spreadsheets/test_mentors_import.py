@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.api.support import assert_problem, audit_events, column, row
-from tests.factories import Actors, create_mentor
+from tests.factories import Actors, create_mentor, mentor_body
 from tests.spreadsheets.support import EXAMPLES, XLSX, csv_bytes, read_csv, read_xlsx, upload
 
 IMPORT = "/v1/mentors/import"
@@ -148,3 +148,34 @@ class TestScope:
         # References are the association's own: association B has its BEN-001 too.
         own = await upload(client, IMPORT, actors.coordinator_b, content)
         assert own.json()["created"] == 3
+
+
+class TestReferenceThroughTheApi:
+    async def test_unique_per_association_editable_and_clearable(
+        self, client: httpx.AsyncClient, actors: Actors
+    ) -> None:
+        first = await client.post(
+            "/v1/mentors", json=mentor_body(reference="REF-1"), headers=actors.coordinator_a
+        )
+        assert first.status_code == 201, first.text
+        assert first.json()["reference"] == "REF-1"
+        again = await client.post(
+            "/v1/mentors", json=mentor_body(reference="REF-1"), headers=actors.coordinator_a
+        )
+        body = assert_problem(again, 409)
+        assert body["detail"] == "That reference is already used in this association."
+        elsewhere = await client.post(
+            "/v1/mentors", json=mentor_body(reference="REF-1"), headers=actors.coordinator_b
+        )
+        assert elsewhere.status_code == 201, elsewhere.text
+        bad = await client.post(
+            "/v1/mentors", json=mentor_body(reference="REF 1"), headers=actors.coordinator_a
+        )
+        assert_problem(bad, 422, "reference")
+        cleared = await client.patch(
+            f"/v1/mentors/{first.json()['id']}",
+            json={"reference": None},
+            headers=actors.coordinator_a,
+        )
+        assert cleared.status_code == 200, cleared.text
+        assert cleared.json()["reference"] is None
