@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -217,11 +218,22 @@ class TestBadRows:
         assert body["report"]["created"] == 4999
         assert await children_in(session, "53") == before
 
+    @pytest.mark.parametrize(
+        ("event", "condition"),
+        [("UPDATE", "OLD.reference = 'T-0'"), ("INSERT", "NEW.reference = 'T-4000'")],
+        ids=["in-the-updates", "in-the-copy"],
+    )
     async def test_a_write_failing_after_thousands_of_rows_leaves_nothing(
-        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        actors: Actors,
+        event: str,
+        condition: str,
     ) -> None:
-        """The creates are copied in, then the updates fail (a trigger stands for a concurrent
-        writer taking a reference): the answer is a 409 and not one row stays."""
+        """A trigger stands for a concurrent writer taking a reference, either in the middle of
+        the COPY of the new rows or once they are all in, in the updates: the answer is a 409
+        and not one row stays."""
         await upload(
             client, IMPORT, actors.educator_53, csv_bytes(CHILD_HEADER, [child_row("T-0")])
         )
@@ -233,8 +245,8 @@ class TestBadRows:
         )
         await session.execute(
             text(
-                "CREATE TRIGGER taken BEFORE UPDATE ON child FOR EACH ROW"
-                " WHEN (OLD.reference = 'T-0') EXECUTE FUNCTION pg_temp.taken()"
+                f"CREATE TRIGGER taken BEFORE {event} ON child FOR EACH ROW"
+                f" WHEN ({condition}) EXECUTE FUNCTION pg_temp.taken()"
             )
         )
         await session.commit()
@@ -283,6 +295,13 @@ class TestFormats:
                 "SELECT first_name, commune, latitude FROM child WHERE reference = :r",
                 r=reference,
             ) == ("Zoé-Maëlle", "Évron", 48.15)
+
+    async def test_an_excel_sep_line_names_the_separator(
+        self, client: httpx.AsyncClient, actors: Actors
+    ) -> None:
+        content = b"sep=,\r\n" + csv_bytes(CHILD_HEADER, [child_row("SEP-1")], delimiter=",")
+        response = await upload(client, IMPORT, actors.educator_53, content, dry_run="true")
+        assert (response.json()["created"], response.json()["problems"]) == (1, [])
 
     async def test_bytes_that_are_no_text_are_refused(
         self, client: httpx.AsyncClient, actors: Actors

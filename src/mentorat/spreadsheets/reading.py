@@ -56,8 +56,12 @@ def read_csv(data: bytes, *, max_rows: int) -> Sheet:
     content = decode(data)
     if "\x00" in content:
         raise InvalidInput("The file holds NUL characters: is it really CSV?", field=("body",))
-    first_line = content.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=_delimiter(first_line))
+    first_line, _, rest = content.partition("\n")
+    delimiter = _delimiter(first_line)
+    # Excel's `sep=;` line (which Excel itself does not show) names the separator.
+    if first_line.strip().lower().startswith("sep=") and len(first_line.strip()) == 5:
+        delimiter, content = first_line.strip()[4], rest
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
         if header is None:
