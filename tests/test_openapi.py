@@ -131,6 +131,8 @@ def test_a_python_client_generates_without_warnings(tmp_path: Path) -> None:
             str(OPENAPI_PATH),
             "--meta",
             "none",
+            "--config",
+            str(OPENAPI_PATH.parent / "openapi-python-client.yaml"),
             "--output-path",
             str(tmp_path / "mentorat_client"),
         ],

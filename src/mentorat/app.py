@@ -39,6 +39,7 @@ from mentorat.settings import Settings, get_settings
 from mentorat.tokens.router import principals_router
 from mentorat.tokens.router import router as tokens_router
 
+IMPORT_PATHS = ("/v1/children/import", "/v1/mentors/import")
 API_DESCRIPTION = """
 Matches children in the care of the Aide Sociale à l'Enfance with volunteer mentors, and
 follows each mentorship over time. Every endpoint under `/v1` needs `Authorization: Bearer
@@ -86,7 +87,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Each middleware added wraps the ones before it: the last one sees the request first.
     # Unexpected errors are answered inside CORS, no-store and metrics, so a 500 carries their
     # headers and is counted.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger_limits=dict.fromkeys(IMPORT_PATHS, settings.import_max_bytes),
+    )
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(
         UnexpectedErrorMiddleware, retry_after_s=settings.db_unavailable_retry_after_s

@@ -7,8 +7,9 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import FrameType
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
 import typer
@@ -16,11 +17,16 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
-from mentorat.auth.principal import Role
+from mentorat.auth.principal import Principal, Role
 from mentorat.kit.db import Database, database_url, upgrade
 from mentorat.kit.embedded import EmbeddedServerError
 from mentorat.kit.logging import configure_logging
 from mentorat.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from mentorat.spreadsheets.schemas import ImportReport
 
 app = typer.Typer(help="mentorat: mentors for children in ASE care.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -29,6 +35,9 @@ principals_app = typer.Typer(
     help="Principals who sign in with OpenID Connect (no token).", no_args_is_help=True
 )
 app.add_typer(principals_app, name="principals")
+
+import_app = typer.Typer(help="Import children or mentors from CSV or XLSX.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 T = TypeVar("T")
 
@@ -322,7 +331,6 @@ def match(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from mentorat.auth.principal import Principal
     from mentorat.errors import MentoratError
     from mentorat.matching import service
     from mentorat.matching.schemas import RunCreate
@@ -432,6 +440,153 @@ def retention(
     for (what, action), count in report.counts.items():
         table.add_row(what, action, str(count))
     Console(width=120).print(table)
+
+
+def _import_file(
+    context: typer.Context,
+    path: Path,
+    dry_run: bool,
+    run: Callable[[AsyncSession, Principal, bytes, str, Any], Any],
+) -> None:
+    """Read `path`, run the import in one transaction with a progress bar, print the report.
+
+    Exit 0 when the file is valid (and written unless a dry run), 1 when a row is invalid
+    (nothing written), 2 on any other refusal.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mentorat.errors import MentoratError
+    from mentorat.spreadsheets.importing import ImportRejected
+    from mentorat.spreadsheets.reading import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+
+    media_type = XLSX_MEDIA_TYPE if path.suffix.lower() == ".xlsx" else CSV_MEDIA_TYPE
+    data = path.read_bytes()
+    settings, url = _prepared_settings(context)
+    console = Console(stderr=True)
+    operator = Principal(id=UUID(int=0), name="mentorat import (CLI)", role=Role.admin)
+
+    async def work(database: Database) -> Any:
+        with Progress(
+            TextColumn("[bold]{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("reading", total=None)
+
+            def progress(phase: str, done: int, total: int) -> None:
+                bar.update(task, description=phase, completed=done, total=total)
+
+            async with database.sessionmaker() as session:
+                report = await run(session, operator, data, media_type, progress)
+                await session.commit()
+            return report
+
+    try:
+        report = _run_in_session(settings, url, work)
+    except ImportRejected as rejected:
+        report = rejected.report
+    except MentoratError as error:
+        console.print(f"[red]Error:[/red] {error.detail}")
+        raise typer.Exit(2) from None
+    _print_import_report(report)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def _print_import_report(report: ImportReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    state = (
+        "dry run, nothing written"
+        if report.dry_run
+        else ("written" if report.written else "refused, nothing written")
+    )
+    summary = Table(title=f"Import ({state})")
+    summary.add_column("rows", justify="right")
+    for figure in ("created", "updated", "unchanged", "invalid"):
+        summary.add_column(figure, justify="right")
+    summary.add_row(
+        *(str(value) for value in (report.rows, report.created, report.updated,
+                                   report.unchanged, report.invalid))
+    )  # fmt: skip
+    console.print(summary)
+    if report.problems:
+        problems = Table(title="Problems" + (" (first 1,000)" if report.problems_truncated else ""))
+        problems.add_column("row", justify="right")
+        problems.add_column("column")
+        problems.add_column("problem")
+        for problem in report.problems:
+            problems.add_row(str(problem.row), problem.column or "", problem.problem)
+        console.print(problems)
+
+
+FileArgument = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .xlsx file.")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
+]
+
+
+@import_app.command("children")
+def import_children(
+    context: typer.Context,
+    file: FileArgument,
+    departement: Annotated[str, typer.Option(help="Département code, e.g. 53.")],
+    dry_run: DryRunOption = False,
+) -> None:
+    """Upsert children into a département by its file reference (see the README's columns)."""
+    from mentorat.children.spreadsheet import import_children as run_import
+
+    settings = get_settings()
+    _import_file(
+        context,
+        file,
+        dry_run,
+        lambda session, operator, data, media_type, progress: run_import(
+            session,
+            operator,
+            settings,
+            departement_code=departement,
+            data=data,
+            content_type=media_type,
+            dry_run=dry_run,
+            progress=progress,
+        ),
+    )
+
+
+@import_app.command("mentors")
+def import_mentors(
+    context: typer.Context,
+    file: FileArgument,
+    association: Annotated[UUID, typer.Option(help="Association id.")],
+    dry_run: DryRunOption = False,
+) -> None:
+    """Upsert mentors into an association by its own reference (see the README's columns)."""
+    from mentorat.mentors.spreadsheet import import_mentors as run_import
+
+    settings = get_settings()
+    _import_file(
+        context,
+        file,
+        dry_run,
+        lambda session, operator, data, media_type, progress: run_import(
+            session,
+            operator,
+            settings,
+            association_id=association,
+            data=data,
+            content_type=media_type,
+            dry_run=dry_run,
+            progress=progress,
+        ),
+    )
 
 
 if __name__ == "__main__":

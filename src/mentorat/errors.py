@@ -79,6 +79,12 @@ class PayloadTooLarge(MentoratError):
     title = "Request body too large"
 
 
+class UnsupportedMediaType(MentoratError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 class InvalidInput(MentoratError):
     """Input that passes the schema but breaks a rule, or a malformed parameter."""
 

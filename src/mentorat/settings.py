@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    import_max_bytes: int = Field(default=20_000_000, ge=1024)
+    import_max_rows: int = Field(default=50_000, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
     oidc_issuer: str | None = Field(

@@ -251,6 +251,14 @@ CASES = [
         expect(403, **_with(CHILD_75_READERS, 204)),
     ),
     Case("purge child", "DELETE", "/v1/children/{child_53}/purge", expect(403, admin=204)),
+    # Imports: scope first (404), then the body (a JSON body is a 415).
+    Case(
+        "import children into 53",
+        "POST",
+        "/v1/children/import?departement=53&dry_run=true",
+        expect(403, admin=415, manager_53=415, educator_53=415, educator_75=404),
+        lambda a: {},
+    ),
     # Mentors: everyone reads within scope; admins and coordinators write.
     Case("list mentors", "GET", "/v1/mentors", expect(200)),
     Case(
@@ -283,6 +291,13 @@ CASES = [
         expect(403, admin=204, coordinator_a=204, coordinator_b=404),
     ),
     Case("purge mentor", "DELETE", "/v1/mentors/{mentor_a1}/purge", expect(403, admin=204)),
+    Case(
+        "import mentors into A",
+        "POST",
+        "/v1/mentors/import?association={association_a}&dry_run=true",
+        expect(403, admin=415, coordinator_a=415, coordinator_b=404),
+        lambda a: {},
+    ),
     # Tokens: administrators only.
     Case("list tokens", "GET", "/v1/tokens", expect(403, admin=200)),
     Case(
@@ -316,7 +331,7 @@ CASES = [
 
 
 def _generic(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "{}", path)
+    return re.sub(r"\{[^}]+\}", "{}", path.split("?")[0])
 
 
 UUID_IN_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from mentorat.auth.dependencies import Admin, ChildReader, ChildWriter
-from mentorat.children import service
+from mentorat.children import service, spreadsheet
 from mentorat.children.schemas import (
     FIRST_COLLEGE_ENTRY_YEAR,
     LAST_COLLEGE_ENTRY_YEAR,
@@ -21,6 +21,13 @@ from mentorat.kit.schemas import DepartementCode, QueryFlag, column_values
 from mentorat.kit.session import DbSession
 from mentorat.models import Child as ChildRow
 from mentorat.profile import profile_from_row
+from mentorat.spreadsheets.schemas import ImportReport
+from mentorat.spreadsheets.uploads import IMPORT_REQUEST_BODY
+from mentorat.spreadsheets.writing import (
+    SPREADSHEET_RESPONSES,
+    requested_format,
+    spreadsheet_response,
+)
 
 router = APIRouter(prefix="/v1/children", tags=["children"], responses=problems(401, 403, 422))
 
@@ -29,8 +36,14 @@ def to_schema(child: ChildRow) -> Child:
     return Child.model_validate({**column_values(child), **profile_from_row(child)})
 
 
-@router.get("", response_model=Page[Child], summary="List children in your scope")
+@router.get(
+    "",
+    response_model=Page[Child],
+    summary="List children in your scope",
+    responses=SPREADSHEET_RESPONSES,
+)
 async def list_children(
+    request: Request,
     session: DbSession,
     principal: ChildReader,
     departement: Annotated[DepartementCode | None, Query()] = None,
@@ -40,7 +53,19 @@ async def list_children(
     include_deleted: Annotated[QueryFlag, Query(description="Admins only.")] = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[Child]:
+) -> Page[Child] | Response:
+    """`Accept: text/csv` (or XLSX) streams every child listed, each audited as read."""
+    if (fmt := requested_format(request)) is not None:
+        statement = await service.export_children(
+            session,
+            principal,
+            departement=departement,
+            college_entry_year=college_entry_year,
+            include_deleted=include_deleted,
+        )
+        return spreadsheet_response(
+            request, fmt, statement, spreadsheet.EXPORT_HEADER, spreadsheet.export_cells, "children"
+        )
     rows, next_cursor = await service.list_children(
         session,
         principal,
@@ -63,6 +88,37 @@ async def create_child(
     set_etag(response, child.version)
     response.headers["Location"] = f"/v1/children/{child.id}"
     return to_schema(child)
+
+
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    responses=problems(404, 409, 413, 415),
+    openapi_extra=IMPORT_REQUEST_BODY,
+    summary="Import children from a CSV or XLSX file",
+)
+async def import_children(
+    request: Request,
+    session: DbSession,
+    principal: ChildWriter,
+    departement: Annotated[
+        DepartementCode | None, Query(description="Defaults to yours; admins must give it.")
+    ] = None,
+    dry_run: Annotated[bool, Query(description="Validate only; write nothing.")] = False,
+) -> ImportReport:
+    """Upsert by the département's reference: new references are created, changed rows
+    updated (and audited), unchanged rows left alone. Any invalid row: a 422 with every
+    problem (row, column, problem) and nothing written; `dry_run=true` answers the same report
+    with a 200."""
+    return await spreadsheet.import_children(
+        session,
+        principal,
+        request.app.state.settings,
+        departement_code=departement,
+        data=await request.body(),
+        content_type=request.headers.get("content-type"),
+        dry_run=dry_run,
+    )
 
 
 @router.get("/{child_id}", response_model=Child, responses=problems(404))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.audit.service import record, record_child_reads
@@ -20,8 +21,24 @@ from mentorat.privacy.subjects import (
     forget_stored_answers,
 )
 from mentorat.profile import profile_to_columns
+from mentorat.spreadsheets.audit import record_reads_of
 
 ENTITY = "child"
+
+
+def _listed(
+    principal: Principal,
+    *,
+    departement: str | None,
+    college_entry_year: int | None,
+    include_deleted: bool,
+) -> Select[tuple[Child]]:
+    statement = repository.scoped(principal, include_deleted=include_deleted)
+    if departement is not None:
+        statement = statement.where(Child.departement_code == departement)
+    if college_entry_year is not None:
+        statement = statement.where(Child.college_entry_year == college_entry_year)
+    return statement
 
 
 async def list_children(
@@ -34,11 +51,12 @@ async def list_children(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Child], str | None]:
-    statement = repository.scoped(principal, include_deleted=include_deleted)
-    if departement is not None:
-        statement = statement.where(Child.departement_code == departement)
-    if college_entry_year is not None:
-        statement = statement.where(Child.college_entry_year == college_entry_year)
+    statement = _listed(
+        principal,
+        departement=departement,
+        college_entry_year=college_entry_year,
+        include_deleted=include_deleted,
+    )
     children, next_cursor = await paginate(
         session, statement, [Child.created_at, Child.id], limit=limit, cursor=cursor,
         scope="children",
@@ -51,6 +69,25 @@ async def list_children(
         session, principal, [(child.id, child.departement_code) for child in children], via="list"
     )
     return children, next_cursor
+
+
+async def export_children(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    departement: str | None,
+    college_entry_year: int | None,
+    include_deleted: bool,
+) -> Select[tuple[Child]]:
+    """The ordered statement of every listed child, each audited as read (one INSERT)."""
+    statement = _listed(
+        principal,
+        departement=departement,
+        college_entry_year=college_entry_year,
+        include_deleted=include_deleted,
+    )
+    await record_reads_of(session, principal, statement.subquery(), via="export")
+    return statement.order_by(Child.created_at, Child.id)
 
 
 async def get_child(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> Child:

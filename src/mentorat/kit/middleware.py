@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -97,19 +98,26 @@ class UnexpectedErrorMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over max_bytes with a 413 problem before anything parses them."""
+    """Refuses bodies over max_bytes with a 413 problem before anything parses them.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `larger_limits` gives some paths (file imports) a limit of their own.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger_limits = dict(larger_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger_limits.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, send, limit)
             return
         received = 0
         too_large = False
@@ -120,7 +128,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     raise _BodyTooLarge
             return message
@@ -132,21 +140,21 @@ class BodySizeLimitMiddleware:
                 await send(message)
             elif not refused:
                 refused = True
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
 
         try:
             await self.app(scope, counting_receive, guarded_send)
         except _BodyTooLarge:
             if not refused:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "type": PROBLEM_TYPE_PREFIX + "payload-too-large",
                 "title": "Request body too large",
                 "status": 413,
-                "detail": f"The body must not exceed {self.max_bytes} bytes.",
+                "detail": f"The body must not exceed {limit} bytes.",
                 "instance": scope["path"],
                 "request_id": request_id_var.get(),
             }

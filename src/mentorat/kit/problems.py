@@ -241,6 +241,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflict with the current state",
         412: "If-Match does not match the current ETag",
         413: "Body too large",
+        415: "Unsupported media type",
         422: "Invalid input",
     }
     return {

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.dependencies import ChildReader, ChildWriter, RunManager, RunReader
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -19,6 +20,12 @@ from mentorat.matching.schemas import (
     Run,
     RunCreate,
     UnmatchedChild,
+)
+from mentorat.spreadsheets.writing import (
+    EXPORT_PAGE,
+    SPREADSHEET_RESPONSES,
+    paged_response,
+    requested_format,
 )
 
 runs_router = APIRouter(
@@ -68,15 +75,30 @@ async def get_run(session: DbSession, principal: RunReader, run_id: uuid.UUID) -
     return Run.model_validate(await service.get_run(session, principal, run_id))
 
 
-@runs_router.get("/{run_id}/proposals", response_model=Page[ProposalOut], responses=problems(404))
+@runs_router.get(
+    "/{run_id}/proposals",
+    response_model=Page[ProposalOut],
+    responses={**problems(404), **SPREADSHEET_RESPONSES},
+)
 async def list_run_proposals(
+    request: Request,
     session: DbSession,
     principal: RunReader,
     run_id: uuid.UUID,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[ProposalOut]:
+) -> Page[ProposalOut] | Response:
     run = await service.get_run(session, principal, run_id)
+    if (fmt := requested_format(request)) is not None:
+
+        async def page(
+            export_session: AsyncSession, after: str | None
+        ) -> tuple[list[dict[str, Any]], str | None]:
+            return await service.list_proposals(
+                export_session, principal, run, limit=EXPORT_PAGE, cursor=after
+            )
+
+        return paged_response(request, fmt, ProposalOut, page, f"run-{run.id}-proposals")
     items, next_cursor = await service.list_proposals(
         session, principal, run, limit=limit, cursor=cursor
     )
@@ -84,17 +106,30 @@ async def list_run_proposals(
 
 
 @runs_router.get(
-    "/{run_id}/unmatched", response_model=Page[UnmatchedChild], responses=problems(404)
+    "/{run_id}/unmatched",
+    response_model=Page[UnmatchedChild],
+    responses={**problems(404), **SPREADSHEET_RESPONSES},
 )
 async def list_run_unmatched(
+    request: Request,
     session: DbSession,
     principal: RunReader,
     run_id: uuid.UUID,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[UnmatchedChild]:
+) -> Page[UnmatchedChild] | Response:
     """Children the run left unmatched, each with why."""
     run = await service.get_run(session, principal, run_id)
+    if (fmt := requested_format(request)) is not None:
+
+        async def page(
+            export_session: AsyncSession, after: str | None
+        ) -> tuple[list[dict[str, Any]], str | None]:
+            return await service.list_unmatched(
+                export_session, principal, run, limit=EXPORT_PAGE, cursor=after
+            )
+
+        return paged_response(request, fmt, UnmatchedChild, page, f"run-{run.id}-unmatched")
     items, next_cursor = await service.list_unmatched(
         session, principal, run, limit=limit, cursor=cursor
     )

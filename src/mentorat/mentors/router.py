@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from mentorat.auth.dependencies import Admin, AnyRole, MentorWriter
 from mentorat.kit.etag import IfMatch, set_etag
@@ -11,10 +11,17 @@ from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode, IsoDate, QueryFlag, column_values
 from mentorat.kit.session import DbSession
-from mentorat.mentors import repository, service
+from mentorat.mentors import repository, service, spreadsheet
 from mentorat.mentors.schemas import HonorabilityCheckRead, Mentor, MentorCreate, MentorUpdate
 from mentorat.models import Mentor as MentorRow
 from mentorat.profile import profile_from_row
+from mentorat.spreadsheets.schemas import ImportReport
+from mentorat.spreadsheets.uploads import IMPORT_REQUEST_BODY
+from mentorat.spreadsheets.writing import (
+    SPREADSHEET_RESPONSES,
+    requested_format,
+    spreadsheet_response,
+)
 
 router = APIRouter(prefix="/v1/mentors", tags=["mentors"], responses=problems(401, 403, 422))
 
@@ -30,8 +37,14 @@ def to_schema(mentor: MentorRow) -> Mentor:
     )
 
 
-@router.get("", response_model=Page[Mentor], summary="List mentors in your scope")
+@router.get(
+    "",
+    response_model=Page[Mentor],
+    summary="List mentors in your scope",
+    responses=SPREADSHEET_RESPONSES,
+)
 async def list_mentors(
+    request: Request,
     session: DbSession,
     principal: AnyRole,
     association: Annotated[uuid.UUID | None, Query()] = None,
@@ -45,17 +58,24 @@ async def list_mentors(
     include_deleted: Annotated[QueryFlag, Query(description="Admins only.")] = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[Mentor]:
+) -> Page[Mentor] | Response:
+    """`Accept: text/csv` (or XLSX) streams every mentor listed, in the import's columns."""
+    filters = {
+        "association": association,
+        "departement": departement,
+        "active": active,
+        "honorability_valid_on": honorability_valid_on,
+        "include_deleted": include_deleted,
+    }
+    if (fmt := requested_format(request)) is not None:
+        statement = service.listed_mentors(principal, **filters).order_by(
+            MentorRow.created_at, MentorRow.id
+        )
+        return spreadsheet_response(
+            request, fmt, statement, spreadsheet.EXPORT_HEADER, spreadsheet.export_cells, "mentors"
+        )
     rows, next_cursor = await service.list_mentors(
-        session,
-        principal,
-        association=association,
-        departement=departement,
-        active=active,
-        honorability_valid_on=honorability_valid_on,
-        include_deleted=include_deleted,
-        limit=limit,
-        cursor=cursor,
+        session, principal, limit=limit, cursor=cursor, **filters
     )
     return Page(items=[to_schema(row) for row in rows], next_cursor=next_cursor)
 
@@ -70,6 +90,34 @@ async def create_mentor(
     set_etag(response, mentor.version)
     response.headers["Location"] = f"/v1/mentors/{mentor.id}"
     return to_schema(mentor)
+
+
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    responses=problems(404, 409, 413, 415),
+    openapi_extra=IMPORT_REQUEST_BODY,
+    summary="Import mentors from a CSV or XLSX file",
+)
+async def import_mentors(
+    request: Request,
+    session: DbSession,
+    principal: MentorWriter,
+    association: Annotated[
+        uuid.UUID | None, Query(description="Defaults to yours; admins must give it.")
+    ] = None,
+    dry_run: Annotated[bool, Query(description="Validate only; write nothing.")] = False,
+) -> ImportReport:
+    """Upsert by the association's mentor reference, as for children (see the README)."""
+    return await spreadsheet.import_mentors(
+        session,
+        principal,
+        request.app.state.settings,
+        association_id=association,
+        data=await request.body(),
+        content_type=request.headers.get("content-type"),
+        dry_run=dry_run,
+    )
 
 
 @router.get("/{mentor_id}", response_model=Mentor, responses=problems(404))

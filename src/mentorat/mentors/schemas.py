@@ -42,6 +42,17 @@ TravelRadius = Annotated[
     rounded(1),  # the column is numeric(4, 1)
 ]
 
+MentorReference = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._/-]+$",
+        description="The association's own reference (unique in it); spreadsheet imports "
+        "match rows to mentors by it.",
+    ),
+]
+
 
 class HonorabilityCheck(Schema):
     """Contrôle d'honorabilité: without a valid one, a mentor is never matched."""
@@ -69,6 +80,7 @@ class MentorCreate(Schema):
     association_id: uuid.UUID | None = Field(
         default=None, description="Defaults to the coordinator's association."
     )
+    reference: MentorReference | None = None
     first_name: NonEmptyStr
     last_name: NonEmptyStr
     email: Email | None = None
@@ -88,9 +100,10 @@ class MentorCreate(Schema):
 
 class MentorUpdate(UpdateSchema):
     nullable_fields = frozenset(
-        {"email", "phone", "gender", "honorability_check", "training_completed_on"}
+        {"reference", "email", "phone", "gender", "honorability_check", "training_completed_on"}
     )
 
+    reference: MentorReference | None = None
     first_name: NonEmptyStr | None = None
     last_name: NonEmptyStr | None = None
     email: Email | None = None
@@ -111,6 +124,7 @@ class MentorUpdate(UpdateSchema):
 class Mentor(ReadSchema):
     id: uuid.UUID
     association_id: uuid.UUID
+    reference: str | None = None
     first_name: str
     last_name: str
     email: str | None

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.associations import repository as associations
@@ -28,9 +28,10 @@ from mentorat.privacy.subjects import (
 from mentorat.profile import profile_to_columns
 
 ENTITY = "mentor"
+REFERENCE_TAKEN = "That reference is already used in this association."
 
 
-def _columns(values: dict[str, Any]) -> dict[str, Any]:
+def to_columns(values: dict[str, Any]) -> dict[str, Any]:
     columns = profile_to_columns(values)
     if "honorability_check" in columns:
         check = columns.pop("honorability_check")
@@ -39,8 +40,7 @@ def _columns(values: dict[str, Any]) -> dict[str, Any]:
     return columns
 
 
-async def list_mentors(
-    session: AsyncSession,
+def listed_mentors(
     principal: Principal,
     *,
     association: uuid.UUID | None,
@@ -48,9 +48,8 @@ async def list_mentors(
     active: bool | None,
     honorability_valid_on: date | None,
     include_deleted: bool,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[Mentor], str | None]:
+) -> Select[tuple[Mentor]]:
+    """The mentors listed (scoped and filtered), unordered and unpaged."""
     statement = repository.scoped(principal, include_deleted=include_deleted)
     if association is not None:
         statement = statement.where(Mentor.association_id == association)
@@ -63,13 +62,21 @@ async def list_mentors(
             Mentor.honorability_checked_on <= honorability_valid_on,
             Mentor.honorability_valid_until >= honorability_valid_on,
         )
+    return statement
+
+
+async def list_mentors(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    limit: int,
+    cursor: str | None,
+    **filters: Any,
+) -> tuple[list[Mentor], str | None]:
+    statement = listed_mentors(principal, **filters)
     return await paginate(
         session, statement, [Mentor.created_at, Mentor.id], limit=limit, cursor=cursor,
-        scope="mentors",
-        filters={
-            "association": association, "departement": departement, "active": active,
-            "honorability_valid_on": honorability_valid_on, "include_deleted": include_deleted,
-        },
+        scope="mentors", filters=filters,
     )  # fmt: skip
 
 
@@ -82,10 +89,10 @@ async def create_mentor(session: AsyncSession, principal: Principal, data: Mento
     except NotFound:
         raise NotFound("No such association in your scope.") from None
     mentor = Mentor(
-        association_id=association_id, **_columns(data.model_dump(exclude={"association_id"}))
+        association_id=association_id, **to_columns(data.model_dump(exclude={"association_id"}))
     )
     session.add(mentor)
-    await flush(session)
+    await flush(session, conflict=REFERENCE_TAKEN)
     await record(session, principal, "create", ENTITY, [mentor.id])
     return mentor
 
@@ -102,7 +109,7 @@ async def update_mentor(
     changes = data.model_dump(exclude_unset=True)
     if not changes:
         raise InvalidInput("Nothing to update.", field=("body",))
-    columns = _columns(changes)
+    columns = to_columns(changes)
     if columns.get("capacity", mentor.capacity) < mentor.places_held:
         raise Conflict(
             f"The mentor holds {mentor.places_held} places (pending proposals and "
@@ -110,7 +117,7 @@ async def update_mentor(
         )
     for field, value in columns.items():
         setattr(mentor, field, value)
-    await flush(session)
+    await flush(session, conflict=REFERENCE_TAKEN)
     await record(
         session, principal, "update", ENTITY, [mentor.id], details={"fields": sorted(changes)}
     )

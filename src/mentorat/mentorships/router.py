@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.dependencies import AnyRole, MeetingWriter
 from mentorat.kit.etag import IfMatch, etag_for, set_etag
@@ -27,6 +28,12 @@ from mentorat.mentorships.schemas import (
     Transition,
 )
 from mentorat.models import Objective as ObjectiveRow
+from mentorat.spreadsheets.writing import (
+    EXPORT_PAGE,
+    SPREADSHEET_RESPONSES,
+    paged_response,
+    requested_format,
+)
 
 router = APIRouter(tags=["mentorships"], responses=problems(401, 403, 404, 422))
 
@@ -36,8 +43,9 @@ async def _view(session: DbSession, principal: AnyRole, mentorship: object) -> M
     return Mentorship.model_validate(view)
 
 
-@router.get("/v1/mentorships", response_model=Page[Mentorship])
+@router.get("/v1/mentorships", response_model=Page[Mentorship], responses=SPREADSHEET_RESPONSES)
 async def list_mentorships(
+    request: Request,
     session: DbSession,
     principal: AnyRole,
     state: Annotated[State | None, Query()] = None,
@@ -50,7 +58,23 @@ async def list_mentorships(
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[Mentorship]:
+) -> Page[Mentorship] | Response:
+    if (fmt := requested_format(request)) is not None:
+
+        async def page(
+            export_session: AsyncSession, after: str | None
+        ) -> tuple[list[dict[str, Any]], str | None]:
+            rows, next_cursor = await service.list_mentorships(
+                export_session,
+                principal,
+                state=state,
+                needs_attention=needs_attention,
+                limit=EXPORT_PAGE,
+                cursor=after,
+            )
+            return await service.views(export_session, principal, rows), next_cursor
+
+        return paged_response(request, fmt, Mentorship, page, "mentorships")
     rows, next_cursor = await service.list_mentorships(
         session, principal, state=state, needs_attention=needs_attention, limit=limit, cursor=cursor
     )

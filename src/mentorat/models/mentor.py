@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     Numeric,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -58,6 +59,11 @@ class Mentor(MatchingProfileMixin, TimestampMixin, VersionedMixin, Base):
         *matching_profile_checks(),
         CheckConstraint("length(btrim(first_name)) > 0", name="first_name_not_blank"),
         CheckConstraint("length(btrim(last_name)) > 0", name="last_name_not_blank"),
+        # The association's own reference, for spreadsheet upserts; older rows have none.
+        UniqueConstraint("association_id", "reference"),
+        CheckConstraint(
+            "reference IS NULL OR length(btrim(reference)) > 0", name="reference_not_blank"
+        ),
         CheckConstraint("email IS NULL OR email ~ '^[^@\\s]+@[^@\\s]+$'", name="email"),
         CheckConstraint(
             f"travel_radius_km > 0 AND travel_radius_km <= {MAX_TRAVEL_RADIUS_KM}",
@@ -88,6 +94,7 @@ class Mentor(MatchingProfileMixin, TimestampMixin, VersionedMixin, Base):
     association_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("association.id", ondelete="RESTRICT"), nullable=False
     )
+    reference: Mapped[str | None] = mapped_column(Text)
     first_name: Mapped[str] = mapped_column(Text, nullable=False)
     last_name: Mapped[str] = mapped_column(Text, nullable=False)
     email: Mapped[str | None] = mapped_column(Text)

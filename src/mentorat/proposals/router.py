@@ -3,7 +3,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.dependencies import AnyRole, ChildWriter
 from mentorat.kit.etag import etag_for
@@ -13,6 +14,12 @@ from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
 from mentorat.proposals import service
 from mentorat.proposals.schemas import Proposal, ProposalCreate, ProposalDecline, ProposalStatus
+from mentorat.spreadsheets.writing import (
+    EXPORT_PAGE,
+    SPREADSHEET_RESPONSES,
+    paged_response,
+    requested_format,
+)
 
 router = APIRouter(
     prefix="/v1/proposals", tags=["proposals"], responses=problems(401, 403, 404, 422)
@@ -48,14 +55,26 @@ async def create_proposal(
     return await respond(idempotent, response, view, status_code=201, headers=headers)
 
 
-@router.get("", response_model=Page[Proposal])
+@router.get("", response_model=Page[Proposal], responses=SPREADSHEET_RESPONSES)
 async def list_proposals(
+    request: Request,
     session: DbSession,
     principal: AnyRole,
     status_filter: Annotated[ProposalStatus | None, Query(alias="status")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[Proposal]:
+) -> Page[Proposal] | Response:
+    if (fmt := requested_format(request)) is not None:
+
+        async def page(
+            export_session: AsyncSession, after: str | None
+        ) -> tuple[list[dict[str, object]], str | None]:
+            rows, next_cursor = await service.list_proposals(
+                export_session, principal, status=status_filter, limit=EXPORT_PAGE, cursor=after
+            )
+            return await service.views(export_session, principal, rows), next_cursor
+
+        return paged_response(request, fmt, Proposal, page, "proposals")
     rows, next_cursor = await service.list_proposals(
         session, principal, status=status_filter, limit=limit, cursor=cursor
     )

@@ -1,0 +1,1 @@
+"""Spreadsheets in and out: CSV and XLSX imports that upsert, streamed exports."""
