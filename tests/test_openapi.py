@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import shutil
@@ -11,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 
+from mentorat.app import create_app
 from mentorat.openapi import OPENAPI_PATH, openapi_document, render
+from mentorat.settings import Settings
 
 DOCUMENT = openapi_document()
 V1_OPERATIONS = [
@@ -176,3 +180,42 @@ def test_enums_are_named_schemas_not_inline_copies() -> None:
     assert inline == []
     for name in ("GoalCode", "LanguageCode", "Answer", "MentorshipState", "RunStatus", "Role"):
         assert "enum" in schemas[name], name
+
+
+def _headers_set_by(endpoint: Any) -> set[str]:
+    source = inspect.getsource(endpoint)
+    found = set()
+    if "set_etag(" in source or '"ETag"' in source:
+        found.add("ETag")
+    if '"Location"' in source:
+        found.add("Location")
+    return found
+
+
+def _api_routes(routes: list[Any]) -> list[APIRoute]:
+    """The app's routes, those of included routers too (kept behind `original_router`)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found.extend(_api_routes(route.original_router.routes))
+    return found
+
+
+def test_every_header_an_endpoint_sets_is_documented() -> None:
+    """ETag and Location, where an endpoint sets them, are declared on its success answer."""
+    undocumented = []
+    checked = 0
+    for route in _api_routes(create_app(Settings()).routes):
+        if not isinstance(route, APIRoute) or route.path_format not in DOCUMENT["paths"]:
+            continue
+        for method in route.methods:
+            operation = DOCUMENT["paths"][route.path_format][method.lower()]
+            success = operation["responses"][str(route.status_code or 200)]
+            for header in _headers_set_by(route.endpoint):
+                if header not in success.get("headers", {}):
+                    undocumented.append(f"{method} {route.path_format}: {header}")
+            checked += 1
+    assert checked > 60
+    assert undocumented == []

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, Response, status
 from mentorat.associations import repository, service
 from mentorat.associations.schemas import Association, AssociationCreate, AssociationUpdate
 from mentorat.auth.dependencies import Admin, AnyRole, AssociationEditor
-from mentorat.kit.etag import IfMatch, set_etag
+from mentorat.kit.etag import IfMatch, etag_for, set_etag
+from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode, column_values
@@ -44,18 +46,39 @@ async def list_associations(
 
 
 @router.post(
-    "", response_model=Association, status_code=status.HTTP_201_CREATED, responses=problems(409)
+    "",
+    response_model=Association,
+    status_code=status.HTTP_201_CREATED,
+    responses={**documented_headers(201, "ETag", "Location"), **problems(409)},
 )
 async def create_association(
-    session: DbSession, principal: Admin, body: AssociationCreate, response: Response
-) -> Association:
+    session: DbSession,
+    principal: Admin,
+    body: AssociationCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Association | Response:
+    if idempotent.replay is not None:
+        return idempotent.replay
     association = await service.create_association(session, principal, body)
-    set_etag(response, association.version)
-    response.headers["Location"] = f"/v1/associations/{association.id}"
-    return to_schema(association)
+    headers = {
+        "ETag": etag_for(association.version),
+        "Location": f"/v1/associations/{association.id}",
+    }
+    return await respond(
+        idempotent,
+        response,
+        to_schema(association),
+        status_code=status.HTTP_201_CREATED,
+        headers=headers,
+    )
 
 
-@router.get("/{association_id}", response_model=Association, responses=problems(404))
+@router.get(
+    "/{association_id}",
+    response_model=Association,
+    responses={**documented_headers(200, "ETag"), **problems(404)},
+)
 async def get_association(
     session: DbSession, principal: AnyRole, association_id: uuid.UUID, response: Response
 ) -> Association:
@@ -64,7 +87,11 @@ async def get_association(
     return to_schema(association)
 
 
-@router.patch("/{association_id}", response_model=Association, responses=problems(404, 409, 412))
+@router.patch(
+    "/{association_id}",
+    response_model=Association,
+    responses={**documented_headers(200, "ETag"), **problems(404, 409, 412)},
+)
 async def update_association(
     session: DbSession,
     principal: AssociationEditor,

@@ -14,7 +14,9 @@ from mentorat.children.schemas import (
     ChildCreate,
     ChildUpdate,
 )
-from mentorat.kit.etag import IfMatch, set_etag
+from mentorat.kit.etag import IfMatch, etag_for, set_etag
+from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode, QueryFlag, column_values
@@ -79,15 +81,29 @@ async def list_children(
 
 
 @router.post(
-    "", response_model=Child, status_code=status.HTTP_201_CREATED, responses=problems(404, 409)
+    "",
+    response_model=Child,
+    status_code=status.HTTP_201_CREATED,
+    responses={**documented_headers(201, "ETag", "Location"), **problems(404, 409)},
 )
 async def create_child(
-    session: DbSession, principal: ChildWriter, body: ChildCreate, response: Response
-) -> Child:
-    child = await service.create_child(session, principal, body)
-    set_etag(response, child.version)
-    response.headers["Location"] = f"/v1/children/{child.id}"
-    return to_schema(child)
+    session: DbSession,
+    principal: ChildWriter,
+    body: ChildCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Child | Response:
+    if idempotent.replay is not None:
+        return idempotent.replay
+    created = await service.create_child(session, principal, body)
+    headers = {"ETag": etag_for(created.version), "Location": f"/v1/children/{created.id}"}
+    return await respond(
+        idempotent,
+        response,
+        to_schema(created),
+        status_code=status.HTTP_201_CREATED,
+        headers=headers,
+    )
 
 
 @router.post(
@@ -121,7 +137,11 @@ async def import_children(
     )
 
 
-@router.get("/{child_id}", response_model=Child, responses=problems(404))
+@router.get(
+    "/{child_id}",
+    response_model=Child,
+    responses={**documented_headers(200, "ETag"), **problems(404)},
+)
 async def get_child(
     session: DbSession, principal: ChildReader, child_id: uuid.UUID, response: Response
 ) -> Child:
@@ -130,7 +150,11 @@ async def get_child(
     return to_schema(child)
 
 
-@router.patch("/{child_id}", response_model=Child, responses=problems(404, 409, 412))
+@router.patch(
+    "/{child_id}",
+    response_model=Child,
+    responses={**documented_headers(200, "ETag"), **problems(404, 409, 412)},
+)
 async def update_child(
     session: DbSession,
     principal: ChildWriter,

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Path, Response, status
 from mentorat.auth.dependencies import Admin, AnyRole
 from mentorat.departements import service
 from mentorat.departements.schemas import Departement, DepartementCreate, DepartementUpdate
+from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode
@@ -34,14 +36,25 @@ async def get_departement(session: DbSession, principal: AnyRole, code: CodePath
     "",
     response_model=Departement,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(403, 409),
+    responses={**documented_headers(201, "Location"), **problems(403, 409)},
 )
 async def create_departement(
-    session: DbSession, principal: Admin, body: DepartementCreate, response: Response
-) -> Departement:
+    session: DbSession,
+    principal: Admin,
+    body: DepartementCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Departement | Response:
+    if idempotent.replay is not None:
+        return idempotent.replay
     departement = await service.create_departement(session, principal, body)
-    response.headers["Location"] = f"/v1/departements/{departement.code}"
-    return Departement.model_validate(departement)
+    return await respond(
+        idempotent,
+        response,
+        Departement.model_validate(departement),
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/v1/departements/{departement.code}"},
+    )
 
 
 @router.patch("/{code}", response_model=Departement, responses=problems(403, 404))

@@ -141,9 +141,11 @@ async def respond(
     *,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    replayed_as: BaseModel | None = None,
 ) -> BaseModel:
-    """Set the answer's status and headers, and remember it for the key's retries."""
+    """Set the answer's status and headers, and remember it for the key's retries (as
+    `replayed_as` where a retry must not see everything, such as a secret shown once)."""
     response.status_code = status_code
     response.headers.update(headers or {})
-    await idempotent.remember(status_code, body, headers)
+    await idempotent.remember(status_code, replayed_as or body, headers)
     return body

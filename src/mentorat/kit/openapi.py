@@ -67,6 +67,20 @@ REPLAYED_HEADER = {
 }
 
 
+RESPONSE_HEADERS = {
+    "ETag": {
+        "description": "The record's version; send it back in `If-Match` to change the record.",
+        "schema": {"type": "string"},
+    },
+    "Location": {"description": "Where the created record is read.", "schema": {"type": "string"}},
+}
+
+
+def documented_headers(status: int, *names: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entry declaring the headers an endpoint sets on its answer."""
+    return {status: {"headers": {name: RESPONSE_HEADERS[name] for name in names}}}
+
+
 def operation_id(route: APIRoute) -> str:
     """camelCase of the endpoint's name, or its explicit id."""
     if route.name in EXPLICIT_OPERATION_IDS:

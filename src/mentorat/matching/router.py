@@ -7,6 +7,8 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.dependencies import ChildReader, ChildWriter, RunManager, RunReader
+from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import IsoDate
@@ -40,7 +42,7 @@ children_router = APIRouter(
     "",
     response_model=Run,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problems(404, 409),
+    responses={**documented_headers(202, "Location"), **problems(404, 409)},
     summary="Start a batch matching run",
 )
 async def create_run(
@@ -50,15 +52,23 @@ async def create_run(
     body: RunCreate,
     background: BackgroundTasks,
     response: Response,
-) -> Run:
+    idempotent: IdempotencyDep,
+) -> Run | Response:
     """Queues the run and answers at once; follow it with GET /v1/matching-runs/{id}.
 
     One run at a time per département: while one is queued or running, another is a 409.
     """
+    if idempotent.replay is not None:
+        return idempotent.replay
     run = await service.create_run(session, principal, body)
     background.add_task(service.execute_run, get_database(request), run.id)
-    response.headers["Location"] = f"/v1/matching-runs/{run.id}"
-    return Run.model_validate(run)
+    return await respond(
+        idempotent,
+        response,
+        Run.model_validate(run),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/v1/matching-runs/{run.id}"},
+    )
 
 
 @runs_router.get("", response_model=Page[Run], summary="List matching runs in your scope")
@@ -181,11 +191,19 @@ async def list_exclusions(
     summary="Rule out a mentor for this child",
 )
 async def create_exclusion(
-    session: DbSession, principal: ChildWriter, child_id: uuid.UUID, body: ExclusionCreate
-) -> Exclusion:
-    return Exclusion.model_validate(
+    session: DbSession,
+    principal: ChildWriter,
+    child_id: uuid.UUID,
+    body: ExclusionCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Exclusion | Response:
+    if idempotent.replay is not None:
+        return idempotent.replay
+    exclusion = Exclusion.model_validate(
         await exclusions.create_exclusion(session, principal, child_id, body)
     )
+    return await respond(idempotent, response, exclusion, status_code=status.HTTP_201_CREATED)
 
 
 @children_router.delete("/exclusions/{exclusion_id}", status_code=status.HTTP_204_NO_CONTENT)

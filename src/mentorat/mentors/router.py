@@ -6,7 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from mentorat.auth.dependencies import Admin, AnyRole, MentorWriter
-from mentorat.kit.etag import IfMatch, set_etag
+from mentorat.kit.etag import IfMatch, etag_for, set_etag
+from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode, IsoDate, QueryFlag, column_values
@@ -81,15 +83,29 @@ async def list_mentors(
 
 
 @router.post(
-    "", response_model=Mentor, status_code=status.HTTP_201_CREATED, responses=problems(404)
+    "",
+    response_model=Mentor,
+    status_code=status.HTTP_201_CREATED,
+    responses={**documented_headers(201, "ETag", "Location"), **problems(404)},
 )
 async def create_mentor(
-    session: DbSession, principal: MentorWriter, body: MentorCreate, response: Response
-) -> Mentor:
-    mentor = await service.create_mentor(session, principal, body)
-    set_etag(response, mentor.version)
-    response.headers["Location"] = f"/v1/mentors/{mentor.id}"
-    return to_schema(mentor)
+    session: DbSession,
+    principal: MentorWriter,
+    body: MentorCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Mentor | Response:
+    if idempotent.replay is not None:
+        return idempotent.replay
+    created = await service.create_mentor(session, principal, body)
+    headers = {"ETag": etag_for(created.version), "Location": f"/v1/mentors/{created.id}"}
+    return await respond(
+        idempotent,
+        response,
+        to_schema(created),
+        status_code=status.HTTP_201_CREATED,
+        headers=headers,
+    )
 
 
 @router.post(
@@ -120,7 +136,11 @@ async def import_mentors(
     )
 
 
-@router.get("/{mentor_id}", response_model=Mentor, responses=problems(404))
+@router.get(
+    "/{mentor_id}",
+    response_model=Mentor,
+    responses={**documented_headers(200, "ETag"), **problems(404)},
+)
 async def get_mentor(
     session: DbSession, principal: AnyRole, mentor_id: uuid.UUID, response: Response
 ) -> Mentor:
@@ -129,7 +149,11 @@ async def get_mentor(
     return to_schema(mentor)
 
 
-@router.patch("/{mentor_id}", response_model=Mentor, responses=problems(404, 412))
+@router.patch(
+    "/{mentor_id}",
+    response_model=Mentor,
+    responses={**documented_headers(200, "ETag"), **problems(404, 412)},
+)
 async def update_mentor(
     session: DbSession,
     principal: MentorWriter,

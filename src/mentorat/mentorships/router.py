@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.auth.dependencies import AnyRole, MeetingWriter
 from mentorat.kit.etag import IfMatch, etag_for, set_etag
 from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import IsoAwareDatetime, QueryFlag
@@ -82,7 +83,11 @@ async def list_mentorships(
     return Page(items=[Mentorship.model_validate(v) for v in views], next_cursor=next_cursor)
 
 
-@router.get("/v1/mentorships/{mentorship_id}", response_model=Mentorship)
+@router.get(
+    "/v1/mentorships/{mentorship_id}",
+    response_model=Mentorship,
+    responses=documented_headers(200, "ETag"),
+)
 async def get_mentorship(
     session: DbSession, principal: AnyRole, mentorship_id: uuid.UUID, response: Response
 ) -> Mentorship:
@@ -98,7 +103,7 @@ async def get_mentorship(
 @router.post(
     "/v1/mentorships/{mentorship_id}/transitions",
     response_model=Mentorship,
-    responses=problems(409, 412),
+    responses={**documented_headers(200, "ETag"), **problems(409, 412)},
     summary="Move the mentorship to another state",
 )
 async def transition(
@@ -161,7 +166,7 @@ async def list_objectives(
     "/v1/mentorships/{mentorship_id}/objectives",
     response_model=Objective,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(409),
+    responses={**documented_headers(201, "ETag", "Location"), **problems(409)},
 )
 async def create_objective(
     session: DbSession,
@@ -186,7 +191,9 @@ def _objective_view(objective: ObjectiveRow) -> Objective:
 
 
 @router.patch(
-    "/v1/objectives/{objective_id}", response_model=Objective, responses=problems(409, 412)
+    "/v1/objectives/{objective_id}",
+    response_model=Objective,
+    responses={**documented_headers(200, "ETag"), **problems(409, 412)},
 )
 async def update_objective(
     session: DbSession,

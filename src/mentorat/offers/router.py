@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response, status
 from mentorat.auth.dependencies import ChildReader, ChildWriter
 from mentorat.kit.etag import IfMatch, etag_for, set_etag
 from mentorat.kit.idempotency import IdempotencyDep
+from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
@@ -20,7 +21,7 @@ router = APIRouter(tags=["offers"], responses=problems(401, 403, 404, 422))
     "/v1/children/{child_id}/offers",
     response_model=Offer,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(409),
+    responses={**documented_headers(201, "ETag", "Location"), **problems(409)},
     summary="Record the offer of a mentor to a child",
 )
 async def create_offer(
@@ -57,7 +58,9 @@ async def list_offers(
     return Page(items=[Offer.model_validate(offer) for offer in offers], next_cursor=next_cursor)
 
 
-@router.get("/v1/offers/{offer_id}", response_model=Offer)
+@router.get(
+    "/v1/offers/{offer_id}", response_model=Offer, responses=documented_headers(200, "ETag")
+)
 async def get_offer(
     session: DbSession, principal: ChildReader, offer_id: uuid.UUID, response: Response
 ) -> Offer:
@@ -66,7 +69,11 @@ async def get_offer(
     return Offer.model_validate(offer)
 
 
-@router.patch("/v1/offers/{offer_id}", response_model=Offer, responses=problems(409, 412))
+@router.patch(
+    "/v1/offers/{offer_id}",
+    response_model=Offer,
+    responses={**documented_headers(200, "ETag"), **problems(409, 412)},
+)
 async def update_offer(
     session: DbSession,
     principal: ChildWriter,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.auth.dependencies import AnyRole, ChildWriter
 from mentorat.kit.etag import etag_for
 from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
@@ -35,7 +36,7 @@ async def _one(session: DbSession, principal: AnyRole, proposal: object) -> Prop
     "",
     response_model=Proposal,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(409),
+    responses={**documented_headers(201, "ETag", "Location"), **problems(409)},
     summary="Propose a mentor for a child (an educator's choice)",
 )
 async def create_proposal(

@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from mentorat.auth.dependencies import Admin
+from mentorat.kit.idempotency import IdempotencyDep, respond
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
@@ -29,10 +30,27 @@ principals_router = APIRouter(
     status_code=status.HTTP_201_CREATED,
     responses=problems(409),
 )
-async def create_token(session: DbSession, principal: Admin, body: TokenCreate) -> TokenCreated:
-    """A new principal and its token. The token is shown in this answer only."""
+async def create_token(
+    session: DbSession,
+    principal: Admin,
+    body: TokenCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> TokenCreated | Response:
+    """A new principal and its token. The token is shown in this answer only: it is never
+    stored, so a retry with the same `Idempotency-Key` answers `token: null` (revoke that token
+    and create another if the first answer was lost)."""
+    if idempotent.replay is not None:
+        return idempotent.replay
     secret, token, holder = await service.create_token(session, principal, body)
-    return TokenCreated(**service.token_info(token, holder).model_dump(), token=secret)
+    info = service.token_info(token, holder).model_dump()
+    return await respond(
+        idempotent,
+        response,
+        TokenCreated(**info, token=secret),
+        status_code=status.HTTP_201_CREATED,
+        replayed_as=TokenCreated(**info, token=None),
+    )
 
 
 @router.get("", response_model=Page[TokenInfo])
@@ -53,11 +71,18 @@ async def revoke_token(session: DbSession, principal: Admin, token_id: uuid.UUID
     "", response_model=PrincipalInfo, status_code=status.HTTP_201_CREATED, responses=problems(409)
 )
 async def create_principal(
-    session: DbSession, principal: Admin, body: PrincipalCreate
-) -> PrincipalInfo:
+    session: DbSession,
+    principal: Admin,
+    body: PrincipalCreate,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> PrincipalInfo | Response:
     """A principal without a token, who signs in with OpenID Connect: a JWT from the configured
     provider whose `email` claim matches this email acts with this role and scope."""
-    return service.principal_info(await service.create_principal(session, principal, body))
+    if idempotent.replay is not None:
+        return idempotent.replay
+    created = service.principal_info(await service.create_principal(session, principal, body))
+    return await respond(idempotent, response, created, status_code=status.HTTP_201_CREATED)
 
 
 @principals_router.get("", response_model=Page[PrincipalInfo])

@@ -102,4 +102,7 @@ class TokenInfo(ReadSchema):
 
 
 class TokenCreated(TokenInfo):
-    token: str
+    token: str | None = Field(
+        description="The token, shown in this answer only; null when the answer is replayed for"
+        " a retried `Idempotency-Key` (the token itself is never stored)."
+    )
