@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -117,9 +118,24 @@ class TestBareOptions:
         response = await browser.options(f"/v1/children/{actors.child_53.id}")
         assert_problem(response, 405)
         allowed = {m.strip() for m in response.headers["allow"].split(",")}
-        assert "GET" in allowed
-        assert "OPTIONS" not in allowed
+        assert allowed == {"GET", "HEAD", "PATCH", "DELETE"}
         assert access_control(response) == {}
+
+    @pytest.mark.parametrize(
+        ("path", "methods"),
+        [
+            ("/v1/children", {"GET", "HEAD", "POST"}),
+            ("/v1/associations/{id}", {"GET", "HEAD", "PATCH", "DELETE"}),
+            ("/v1/mentorships/{id}/objectives", {"GET", "HEAD", "POST"}),
+            ("/v1/tokens", {"GET", "HEAD", "POST"}),
+        ],
+    )
+    async def test_allow_names_every_method_of_the_path(
+        self, browser: httpx.AsyncClient, path: str, methods: set[str]
+    ) -> None:
+        response = await browser.request("PUT", path.replace("{id}", str(uuid.uuid4())))
+        assert_problem(response, 405)
+        assert {m.strip() for m in response.headers["allow"].split(",")} == methods
 
 
 class TestCrossOriginAnswers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -156,6 +157,10 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 400 and exc.__cause__ is not None:
         # FastAPI's "error parsing the body", raised from what json.loads could not read.
         return _malformed_body(request, _unparsable_body(exc.__cause__))
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        # The router names the methods of the first route that matched the path only.
+        headers["Allow"] = ", ".join(_methods_served(request.app, request.url.path))
     slugs = {
         404: "not-found",
         405: "method-not-allowed",
@@ -167,8 +172,29 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         status=exc.status_code,
         slug=slugs.get(exc.status_code, "http-error"),
         title=str(exc.detail) if exc.detail else "HTTP error",
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers or None,
     )
+
+
+def _methods_served(app: FastAPI, path: str) -> list[str]:
+    """Every method some operation serves at `path`, from the app's own OpenAPI paths."""
+    patterns: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        app.state, "methods_by_path", None
+    )
+    if patterns is None:
+        patterns = [
+            (
+                re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$"),
+                [method.upper() for method in operations],
+            )
+            for template, operations in app.openapi().get("paths", {}).items()
+        ]
+        app.state.methods_by_path = patterns
+    methods = {method for pattern, served in patterns if pattern.match(path) for method in served}
+    if "GET" in methods:
+        methods.add("HEAD")
+    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+    return [method for method in order if method in methods]
 
 
 def unexpected_error_response(
