@@ -14,9 +14,12 @@ from mentorat.vocabulary import GOALS, GOALS_VERSION, LANGUAGES
 router = APIRouter(prefix="/v1/vocabulary", tags=["vocabulary"], responses=problems(401))
 
 
+GoalKind = Literal["support", "domain"]
+
+
 class GoalEntry(ReadSchema):
     code: str
-    kind: Literal["support", "domain"]
+    kind: GoalKind
     label: str
 
 

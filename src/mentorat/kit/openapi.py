@@ -8,7 +8,8 @@ from what the operation takes: a bearer (401, 429, 503), a path id (404), a body
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import Any, get_args
 
 from fastapi.routing import APIRoute
 
@@ -123,49 +124,43 @@ def _statuses_that_apply(path: str, operation: dict[str, Any]) -> set[int]:
 
 # Pydantic writes a Literal inline wherever it is used; generated clients then make one enum
 # type per use. These become one named schema each, found by their values.
-NAMED_ENUMS = {
-    ("pending", "accepted", "refused"): "Answer",
-    ("parental_authority", "ase_decision"): "ConsentSource",
-    ("accepted", "active", "paused", "ended"): "MentorshipState",
-    ("open", "in_progress", "achieved", "abandoned"): "ObjectiveStatus",
-    (
-        "completed",
-        "child_choice",
-        "mentor_unavailable",
-        "placement_change",
-        "age_limit",
-        "safeguarding",
-        "other",
-    ): "EndReason",
-    ("in_person", "remote"): "MeetingMode",
-    ("event", "objective_revision", "meeting"): "TimelineEntryKind",
-    ("coverage_first", "total_score"): "MatchingObjective",
-    ("queued", "running", "succeeded", "failed"): "RunStatus",
-    ("queued", "loading", "scoring", "solving", "writing", "done", "failed"): "RunPhase",
-    ("no_feasible_mentor", "taken_by_others", "below_min_score"): "UnmatchedReason",
-    ("simulated", "pending", "accepted", "declined"): "ProposalStatus",
-    ("support", "domain"): "GoalKind",
-    (
-        "abandoned",
-        "database_unavailable",
-        "database_error",
-        "timeout",
-        "internal_error",
-    ): "RunErrorCode",
-    ("female", "male"): "PreferredMentorGender",
-    ("female", "male", "other"): "Gender",
-}
-NAMED_ENUM_PREFIXES = {
-    "orientation": "GoalCode",
-    "fr": "LanguageCode",
-    "cm1": "SchoolLevel",
-}
+@cache
+def _named_enums() -> dict[tuple[Any, ...], str]:
+    # Imported here: the domain schemas themselves build on kit.
+    from mentorat.children import schemas as children
+    from mentorat.matching import schemas as matching
+    from mentorat.mentors import schemas as mentors
+    from mentorat.mentorships import schemas as mentorships
+    from mentorat.offers import schemas as offers
+    from mentorat.profile import GoalCode, LanguageCode
+    from mentorat.vocabulary_router import GoalKind
+
+    aliases = {
+        "Answer": offers.Answer,
+        "ConsentSource": offers.ConsentSource,
+        "MentorshipState": mentorships.State,
+        "ObjectiveStatus": mentorships.ObjectiveStatus,
+        "EndReason": mentorships.EndReason,
+        "MeetingMode": mentorships.MeetingMode,
+        "TimelineEntryKind": mentorships.TimelineEntryKind,
+        "MatchingObjective": matching.Objective,
+        "RunStatus": matching.RunStatus,
+        "RunPhase": matching.RunPhase,
+        "RunErrorCode": matching.RunErrorCode,
+        "UnmatchedReason": matching.UnmatchedReason,
+        "ProposalStatus": matching.ProposalStatus,
+        "GoalKind": GoalKind,
+        "GoalCode": GoalCode,
+        "LanguageCode": LanguageCode,
+        "SchoolLevel": children.SchoolLevel,
+        "PreferredMentorGender": children.PreferredGender,
+        "Gender": mentors.Gender,
+    }
+    return {get_args(alias): name for name, alias in aliases.items()}
 
 
 def _enum_name(values: tuple[Any, ...]) -> str | None:
-    if values in NAMED_ENUMS:
-        return NAMED_ENUMS[values]
-    return NAMED_ENUM_PREFIXES.get(values[0]) if values else None
+    return _named_enums().get(values)
 
 
 def _name_enums(node: Any, named: dict[str, dict[str, Any]]) -> Any:
@@ -186,7 +181,7 @@ def name_inline_enums(document: dict[str, Any]) -> dict[str, Any]:
     components = document.setdefault("components", {})
     schemas = components.get("schemas", {})
     components["schemas"] = {
-        name: schema if name in NAMED_ENUMS.values() else _name_enums(schema, named)
+        name: schema if name in _named_enums().values() else _name_enums(schema, named)
         for name, schema in schemas.items()
     }
     components["schemas"] = dict(sorted({**components["schemas"], **named}.items()))

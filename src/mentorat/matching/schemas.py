@@ -22,6 +22,8 @@ from mentorat.kit.schemas import (
 from mentorat.matching.scoring import WEIGHT_SUM_TOLERANCE
 
 Objective = Literal["coverage_first", "total_score"]
+RunStatus = Literal["queued", "running", "succeeded", "failed"]
+UnmatchedReason = Literal["no_feasible_mentor", "taken_by_others", "below_min_score"]
 ProposalStatus = Literal["simulated", "pending", "accepted", "declined"]
 RunPhase = Literal["queued", "loading", "scoring", "solving", "writing", "done", "failed"]
 RunErrorCode = Literal[
@@ -74,7 +76,7 @@ class RunCreate(Schema):
 class Run(ReadSchema):
     id: uuid.UUID
     departement_code: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: RunStatus
     phase: RunPhase | None
     objective: Objective
     min_score: Score
@@ -128,7 +130,7 @@ class ProposalOut(ReadSchema):
 class UnmatchedChild(ReadSchema):
     child_id: uuid.UUID
     child_first_name: str
-    reason: Literal["no_feasible_mentor", "taken_by_others", "below_min_score"]
+    reason: UnmatchedReason
     feasible_mentors: int
     best_score: Score | None
     excluded_by_reason: dict[str, int]

@@ -21,6 +21,7 @@ EndReason = Literal[
 ]
 ObjectiveStatus = Literal["open", "in_progress", "achieved", "abandoned"]
 MeetingMode = Literal["in_person", "remote"]
+TimelineEntryKind = Literal["event", "objective_revision", "meeting"]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=4000)]
 Progress = Annotated[Integer, Field(ge=0, le=100)]
@@ -147,7 +148,7 @@ class Meeting(ReadSchema):
 
 class TimelineEntry(ReadSchema):
     at: datetime
-    kind: Literal["event", "objective_revision", "meeting"]
+    kind: TimelineEntryKind
     id: str
     summary: str
     data: dict[str, Any]
