@@ -88,7 +88,7 @@ def seed(api: Api, admin: str, manager: str, educator: str) -> tuple[dict[str, l
         f"/v1/children/{children[-1]['id']}/exclusions",
         {"mentor_id": other_mentor["id"], "reason": "Essai"},
     )
-    offers = api.call(educator, "GET", f"/v1/children/{child_id}/offers")
+    offers = api.call(educator, "GET", f"/v1/children/{child_id}/offers")["items"]
     mentor = api.call(admin, "GET", f"/v1/mentors/{mentor_id}")
     ids = {
         "code": ["53", "75"],
