@@ -1,7 +1,7 @@
 """Personal data lifetime: idempotency answers know whom they name; retention may prune.
 
-Revision ID: 0006
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-25 13:45:00.000000
 
 - `child.anonymised_at`, `mentor.anonymised_at`: set by retention once only what statistics
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0006"
-down_revision: str | None = "0004"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """The association's own reference for a mentor, so a spreadsheet import can upsert.
 
-Revision ID: 0009
-Revises: 0003
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-25 13:50:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0009'
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
