@@ -37,6 +37,9 @@ async def list_associations(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Association]:
+    """Associations in your scope: every one for an administrator, those serving your
+    département on the département side, your own association for a coordinator or a mentor;
+    `departement` keeps those serving it."""
     rows, next_cursor = await service.list_associations(
         session, principal, departement=departement, limit=limit, cursor=cursor
     )
@@ -49,6 +52,9 @@ async def list_associations(
 async def create_association(
     session: DbSession, principal: Admin, body: AssociationCreate, response: Response
 ) -> Association:
+    """Creates an association and the départements it serves; administrators only. A name
+    already taken (compared ignoring case, Unicode form, spacing and invisible characters) is
+    a 409."""
     association = await service.create_association(session, principal, body)
     set_etag(response, association.version)
     response.headers["Location"] = f"/v1/associations/{association.id}"
@@ -59,6 +65,7 @@ async def create_association(
 async def get_association(
     session: DbSession, principal: AnyRole, association_id: uuid.UUID, response: Response
 ) -> Association:
+    """One association in your scope, with its `ETag`. Any role."""
     association = await repository.get_scoped(session, principal, association_id)
     set_etag(response, association.version)
     return to_schema(association)
@@ -73,6 +80,9 @@ async def update_association(
     response: Response,
     if_match: IfMatch = None,
 ) -> Association:
+    """Changes an association: administrators, or its own coordinator (who may not change the
+    départements it serves). Send the `ETag` in `If-Match` so as not to overwrite a change made
+    meanwhile (412)."""
     association = await service.update_association(
         session, principal, association_id, body, if_match
     )
@@ -86,5 +96,6 @@ async def update_association(
 async def delete_association(
     session: DbSession, principal: Admin, association_id: uuid.UUID
 ) -> Response:
+    """Deletes an association; administrators only. One that still has mentors is a 409."""
     await service.delete_association(session, principal, association_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
