@@ -17,11 +17,14 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="The process is alive")
 async def healthz() -> dict[str, str]:
+    """Answers 200 while the process runs; no token needed."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", summary="The database is reachable and migrated")
 async def readyz(request: Request) -> JSONResponse:
+    """200 when PostgreSQL is reachable and migrated to the latest revision, otherwise 503
+    (with `Retry-After` when it is unreachable); no token needed."""
     expected = head_revision(request.app.state.settings)
     try:
         current = await get_database(request).current_revision()

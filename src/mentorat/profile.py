@@ -46,7 +46,7 @@ WEEKDAYS = list(Weekday)
 HalfHour = Annotated[
     str,
     StringConstraints(pattern=r"^(([01][0-9]|2[0-3]):(00|30)|24:00)$"),
-    Field(description="HH:MM on a half hour, 00:00 to 24:00", examples=["18:30"]),
+    Field(description="HH:MM on a half hour, 00:00 to 24:00."),
 ]
 
 
@@ -54,18 +54,47 @@ def _sorted_unique(order: dict[str, int]) -> AfterValidator:
     return AfterValidator(lambda codes: sorted(set(codes), key=order.__getitem__))
 
 
-Goals = Annotated[list[GoalCode], Field(max_length=len(GOAL_CODES) * 2), _sorted_unique(GOAL_BIT)]
+Goals = Annotated[
+    list[GoalCode],
+    Field(
+        max_length=len(GOAL_CODES) * 2,
+        description="Goal codes from GET /v1/vocabulary/goals; stored once each, in vocabulary "
+        "order.",
+    ),
+    _sorted_unique(GOAL_BIT),
+]
 Languages = Annotated[
-    list[LanguageCode], Field(max_length=len(LANGUAGES) * 2), _sorted_unique(LANGUAGE_BIT)
+    list[LanguageCode],
+    Field(
+        max_length=len(LANGUAGES) * 2,
+        description="Language codes (ISO 639-1 mostly) from GET /v1/vocabulary/languages; "
+        "stored once each, in vocabulary order.",
+    ),
+    _sorted_unique(LANGUAGE_BIT),
 ]
 
 
 class WeeklySlot(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A weekly interval of availability, on half hours."""
 
-    day: Weekday
-    start: HalfHour
-    end: Annotated[HalfHour, Field(description="After start, on the same day (24:00 at most).")]
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"day": "wednesday", "start": "14:00", "end": "17:30"},
+                {"day": "saturday", "start": "10:00", "end": "12:00"},
+            ]
+        },
+    )
+
+    day: Weekday = Field(description="Day of the week.")
+    start: HalfHour = Field(
+        description="Start, HH:MM on a half hour (00:00 to 23:30).", examples=["14:00"]
+    )
+    end: HalfHour = Field(
+        description="End, HH:MM on a half hour. After start, on the same day (24:00 at most).",
+        examples=["17:30"],
+    )
 
     @field_validator("end")
     @classmethod
@@ -76,7 +105,13 @@ class WeeklySlot(BaseModel):
         return end
 
 
-Availability = Annotated[list[WeeklySlot], Field(max_length=7 * SLOTS_PER_DAY)]
+Availability = Annotated[
+    list[WeeklySlot],
+    Field(
+        max_length=7 * SLOTS_PER_DAY,
+        description="Weekly availability; overlapping or touching slots are merged when stored.",
+    ),
+]
 
 
 def _slot_index(hhmm: str) -> int:
@@ -133,12 +168,26 @@ Longitude = Annotated[
 
 
 class Location(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, from_attributes=True)
+    """Where someone lives, as the matching uses it: distances are great-circle kilometres
+    between these coordinates."""
 
-    commune: Annotated[str, StringConstraints(min_length=1, max_length=120)]
-    postcode: Postcode
-    latitude: Latitude
-    longitude: Longitude
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {"commune": "Laval", "postcode": "53000", "latitude": 48.0707, "longitude": -0.7734}
+            ]
+        },
+    )
+
+    commune: Annotated[str, StringConstraints(min_length=1, max_length=120)] = Field(
+        description="Name of the commune (town)."
+    )
+    postcode: Postcode = Field(description="French postcode, 5 characters (2A/2B for Corsica).")
+    latitude: Latitude = Field(description="WGS 84 latitude in degrees, kept to 6 decimals.")
+    longitude: Longitude = Field(description="WGS 84 longitude in degrees, kept to 6 decimals.")
 
 
 PROFILE_FIELDS = ("location", "goals", "languages", "availability", "remote_ok")

@@ -39,6 +39,9 @@ async def list_associations(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Association]:
+    """Associations in your scope: every one for an administrator, those serving your
+    département on the département side, your own association for a coordinator or a mentor;
+    `departement` keeps those serving it."""
     rows, next_cursor = await service.list_associations(
         session, principal, departement=departement, limit=limit, cursor=cursor
     )
@@ -58,6 +61,9 @@ async def create_association(
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Association | Response:
+    """Creates an association and the départements it serves; administrators only. A name
+    already taken (compared ignoring case, Unicode form, spacing and invisible characters) is
+    a 409."""
     if idempotent.replay is not None:
         return idempotent.replay
     association = await service.create_association(session, principal, body)
@@ -82,6 +88,7 @@ async def create_association(
 async def get_association(
     session: DbSession, principal: AnyRole, association_id: uuid.UUID, response: Response
 ) -> Association:
+    """One association in your scope, with its `ETag`. Any role."""
     association = await repository.get_scoped(session, principal, association_id)
     set_etag(response, association.version)
     return to_schema(association)
@@ -100,6 +107,9 @@ async def update_association(
     response: Response,
     if_match: IfMatch = None,
 ) -> Association:
+    """Changes an association: administrators, or its own coordinator (who may not change the
+    départements it serves). Send the `ETag` in `If-Match` so as not to overwrite a change made
+    meanwhile (412)."""
     association = await service.update_association(
         session, principal, association_id, body, if_match
     )
@@ -113,5 +123,6 @@ async def update_association(
 async def delete_association(
     session: DbSession, principal: Admin, association_id: uuid.UUID
 ) -> Response:
+    """Deletes an association; administrators only. One that still has mentors is a 409."""
     await service.delete_association(session, principal, association_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

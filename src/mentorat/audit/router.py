@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 from sqlalchemy import select
 
 from mentorat.auth.dependencies import AuditReader
@@ -19,17 +20,24 @@ router = APIRouter(prefix="/v1/audit-events", tags=["audit"], responses=problems
 
 
 class AuditEvent(ReadSchema):
-    id: int
-    occurred_at: datetime
-    principal_id: uuid.UUID | None
-    principal_name: str
-    principal_role: str
-    action: str
-    entity_type: str
-    entity_id: str
-    departement_code: str | None
-    request_id: str | None
-    details: dict[str, Any] | None
+    """One read of personal data or one change, in the append-only audit trail."""
+
+    id: int = Field(description="The event's number, increasing over time.")
+    occurred_at: datetime = Field(description="When it happened (UTC).")
+    principal_id: uuid.UUID | None = Field(
+        description="Who did it; null for the service's own jobs such as retention (then name and "
+        "role are system)."
+    )
+    principal_name: str = Field(description="Their name at the time.")
+    principal_role: str = Field(description="Their role at the time.")
+    action: str = Field(description="read, create, update, delete, purge or revoke.")
+    entity_type: str = Field(description="The kind of record (child, mentor, proposal...).")
+    entity_id: str = Field(description="The record's id.")
+    departement_code: str | None = Field(
+        description="The département the record belongs to; null when none."
+    )
+    request_id: str | None = Field(description="The request's id, as in the logs.")
+    details: dict[str, Any] | None = Field(description="What changed, or other context.")
 
 
 @router.get("", response_model=Page[AuditEvent], summary="Read the audit trail")

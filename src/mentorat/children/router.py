@@ -93,6 +93,8 @@ async def create_child(
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Child | Response:
+    """Records a child: administrators, or a département's managers and educators in their own
+    département. A reference already used in the département is a 409; audited."""
     if idempotent.replay is not None:
         return idempotent.replay
     created = await service.create_child(session, principal, body)
@@ -145,6 +147,8 @@ async def import_children(
 async def get_child(
     session: DbSession, principal: ChildReader, child_id: uuid.UUID, response: Response
 ) -> Child:
+    """One child in your scope, with its `ETag`: administrators, and the managers and
+    educators of the child's département. The read is audited."""
     child = await service.get_child(session, principal, child_id)
     set_etag(response, child.version)
     return to_schema(child)
@@ -163,6 +167,8 @@ async def update_child(
     response: Response,
     if_match: IfMatch = None,
 ) -> Child:
+    """Changes a child's record (administrators, or the département's managers and educators).
+    Send the `ETag` in `If-Match` so as not to overwrite a change made meanwhile (412); audited."""
     child = await service.update_child(session, principal, child_id, body, if_match)
     set_etag(response, child.version)
     return to_schema(child)

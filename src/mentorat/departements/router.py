@@ -23,12 +23,14 @@ CodePath = Annotated[DepartementCode, Path(description="Code such as 53, 2A, 974
 async def list_departements(
     session: DbSession, principal: AnyRole, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[Departement]:
+    """Every département using the service, by code. Any role."""
     rows, next_cursor = await service.list_departements(session, limit=limit, cursor=cursor)
     return Page(items=[Departement.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/{code}", response_model=Departement, responses=problems(404))
 async def get_departement(session: DbSession, principal: AnyRole, code: CodePath) -> Departement:
+    """One département, by its code. Any role."""
     return Departement.model_validate(await service.get_departement(session, code))
 
 
@@ -45,6 +47,7 @@ async def create_departement(
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Departement | Response:
+    """Registers a département; administrators only. A code already registered is a 409."""
     if idempotent.replay is not None:
         return idempotent.replay
     departement = await service.create_departement(session, principal, body)
@@ -61,6 +64,7 @@ async def create_departement(
 async def update_departement(
     session: DbSession, principal: Admin, code: CodePath, body: DepartementUpdate
 ) -> Departement:
+    """Renames a département; administrators only."""
     return Departement.model_validate(
         await service.update_departement(session, principal, code, body)
     )
@@ -68,5 +72,7 @@ async def update_departement(
 
 @router.delete("/{code}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404, 409))
 async def delete_departement(session: DbSession, principal: Admin, code: CodePath) -> Response:
+    """Removes a département; administrators only. One that still has children,
+    associations or principals is a 409."""
     await service.delete_departement(session, principal, code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any, get_args
 
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 EXPLICIT_OPERATION_IDS = {
     "healthz": "getHealth",
@@ -188,9 +189,49 @@ def name_inline_enums(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _models_with_examples() -> list[type[BaseModel]]:
+    """The service's pydantic models that declare examples."""
+    found: list[type[BaseModel]] = []
+    pending: list[type[BaseModel]] = [BaseModel]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        extra = model.model_config.get("json_schema_extra")
+        if (
+            model.__module__.startswith("mentorat.")
+            and isinstance(extra, dict)
+            and "examples" in extra
+        ):
+            found.append(model)
+    return found
+
+
+def _without_nulls(value: Any) -> Any:
+    """What FastAPI's encoder leaves of a value: dict entries that are null are dropped."""
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
+def restore_examples(document: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI drops every null from the document, examples included, which leaves an example
+    without its required nullable fields (a run's `error_code`): put each model's examples
+    back as written, where the published ones are exactly those without their nulls."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for model in _models_with_examples():
+        examples = model.model_config["json_schema_extra"]["examples"]  # type: ignore[index]
+        schema = schemas.get(model.__name__)
+        if schema is not None and schema.get("examples") == _without_nulls(examples):
+            schema["examples"] = examples
+    return document
+
+
 def complete_document(document: dict[str, Any]) -> dict[str, Any]:
     """Add the problems and headers every operation can answer to the generated document."""
     name_inline_enums(document)
+    restore_examples(document)
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})

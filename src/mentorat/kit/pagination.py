@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -26,8 +26,18 @@ Cursor = Annotated[
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None = None
+    """One page of a list."""
+
+    # A parametrized Page[Child] has no docstring of its own: the schema takes this one.
+    model_config = ConfigDict(
+        json_schema_extra={"description": "One page of a list, and the cursor to the next."}
+    )
+
+    items: list[T] = Field(description="This page's items, at most `limit`.")
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass it as `cursor` to get the next page; null on the last page.",
+    )
 
 
 async def paginate(

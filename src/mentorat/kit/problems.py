@@ -24,9 +24,13 @@ PROBLEM_TYPE_PREFIX = "urn:mentorat:problem:"
 
 
 class ValidationIssue(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
+    """One reason the input was refused."""
+
+    loc: list[str | int] = Field(
+        description="Where: the parameter's or field's path (names, and positions in lists)."
+    )
+    msg: str = Field(description="What is wrong, for people to read.")
+    type: str = Field(description="The kind of error, for programs (missing, string_too_long...).")
 
 
 class Problem(BaseModel):
@@ -34,12 +38,18 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    errors: list[ValidationIssue] | None = None
+    type: str = Field(
+        description="URI naming the kind of problem (urn:mentorat:problem:<slug>), for programs."
+    )
+    title: str = Field(description="Short summary of the kind of problem, for people.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str | None = Field(
+        default=None, description="What went wrong on this request, for people."
+    )
+    instance: str | None = Field(default=None, description="The path of the request.")
+    errors: list[ValidationIssue] | None = Field(
+        default=None, description="For invalid input (400, 422): every field refused, and why."
+    )
     request_id: str | None = Field(
         default=None, description="The request's id, to quote when reporting a problem."
     )

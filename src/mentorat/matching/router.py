@@ -75,6 +75,8 @@ async def create_run(
 async def list_runs(
     session: DbSession, principal: RunReader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[Run]:
+    """Matching runs in your scope, the oldest first: every département's for an
+    administrator, your département's for its managers and educators."""
     rows, next_cursor = await service.list_runs(session, principal, limit=limit, cursor=cursor)
     return Page(items=[Run.model_validate(row) for row in rows], next_cursor=next_cursor)
 
@@ -98,6 +100,9 @@ async def list_run_proposals(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[ProposalOut] | Response:
+    """The proposals a run made (simulated ones for a dry run), in child order, each with its
+    explained score; `Accept: text/csv` (or XLSX) streams them all. Administrators, and the
+    managers and educators of the run's département; audited."""
     run = await service.get_run(session, principal, run_id)
     if (fmt := requested_format(request)) is not None:
 
@@ -198,6 +203,9 @@ async def create_exclusion(
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Exclusion | Response:
+    """Rules a mentor out for this child: no run, candidate list or proposal pairs them again.
+    Administrators, and the managers and educators of the child's département; the same pair
+    twice is a 409."""
     if idempotent.replay is not None:
         return idempotent.replay
     exclusion = Exclusion.model_validate(
@@ -210,5 +218,7 @@ async def create_exclusion(
 async def delete_exclusion(
     session: DbSession, principal: ChildWriter, child_id: uuid.UUID, exclusion_id: uuid.UUID
 ) -> Response:
+    """Removes an exclusion, so that the pair may be proposed again. Administrators, and the
+    managers and educators of the child's département; audited."""
     await exclusions.delete_exclusion(session, principal, child_id, exclusion_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

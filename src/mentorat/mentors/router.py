@@ -95,6 +95,8 @@ async def create_mentor(
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Mentor | Response:
+    """Records a mentor: administrators, or the coordinator of the mentor's association (in
+    their own association). Audited."""
     if idempotent.replay is not None:
         return idempotent.replay
     created = await service.create_mentor(session, principal, body)
@@ -144,6 +146,9 @@ async def import_mentors(
 async def get_mentor(
     session: DbSession, principal: AnyRole, mentor_id: uuid.UUID, response: Response
 ) -> Mentor:
+    """One mentor in your scope, with its `ETag`: any for an administrator, those of
+    associations serving your département on the département side, your association's for a
+    coordinator, yourself for a mentor."""
     mentor = await repository.get_scoped(session, principal, mentor_id)
     set_etag(response, mentor.version)
     return to_schema(mentor)
@@ -162,6 +167,9 @@ async def update_mentor(
     response: Response,
     if_match: IfMatch = None,
 ) -> Mentor:
+    """Changes a mentor's record: administrators, or the mentor's coordinator. The capacity
+    cannot go below the places held (409). Send the `ETag` in `If-Match` so as not to overwrite a
+    change made meanwhile (412); audited."""
     mentor = await service.update_mentor(session, principal, mentor_id, body, if_match)
     set_etag(response, mentor.version)
     return to_schema(mentor)

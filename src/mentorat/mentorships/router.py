@@ -60,6 +60,9 @@ async def list_mentorships(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Mentorship] | Response:
+    """Mentorships in your scope, the oldest first, optionally of one `state` or needing
+    attention; the association side sees of the child only what a mentor needs. `Accept: text/csv`
+    (or XLSX) streams them all. Any role."""
     if (fmt := requested_format(request)) is not None:
 
         async def page(
@@ -91,6 +94,8 @@ async def list_mentorships(
 async def get_mentorship(
     session: DbSession, principal: AnyRole, mentorship_id: uuid.UUID, response: Response
 ) -> Mentorship:
+    """One mentorship in your scope, with its meeting cadence and `ETag`. Any role; the
+    association side sees of the child only what a mentor needs."""
     view = await _view(
         session,
         principal,
@@ -176,6 +181,8 @@ async def create_objective(
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Response | Objective:
+    """Sets an objective for the mentorship; its first revision is kept. Any role with the
+    mentorship in scope; send an `Idempotency-Key` to retry safely."""
     if idempotent.replay is not None:
         return idempotent.replay
     objective = await objectives.create_objective(
@@ -236,6 +243,7 @@ async def list_meetings(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Meeting]:
+    """The mentorship's meetings, the earliest first. Any role with the mentorship in scope."""
     rows, next_cursor = await meetings.list_meetings(
         session, principal, mentorship_id, limit=limit, cursor=cursor
     )

@@ -32,6 +32,9 @@ async def create_offer(
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Offer | Response:
+    """Records the legal offer of a mentor to the child, with the answers known so far.
+    Administrators, and the managers and educators of the child's département; send an
+    `Idempotency-Key` to retry safely."""
     if idempotent.replay is not None:
         return idempotent.replay
     offer = Offer.model_validate(
@@ -64,6 +67,8 @@ async def list_offers(
 async def get_offer(
     session: DbSession, principal: ChildReader, offer_id: uuid.UUID, response: Response
 ) -> Offer:
+    """One offer, with its `ETag`. Administrators, and the managers and educators of the
+    child's département."""
     offer = await service.read_offer(session, principal, offer_id)
     set_etag(response, offer.version)
     return Offer.model_validate(offer)

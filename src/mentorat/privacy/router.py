@@ -21,25 +21,31 @@ Rows = list[dict[str, Any]]
 
 class Export(ReadSchema):
     subject: dict[str, Any] = Field(description="`type` (child or mentor) and `id`.")
-    exported_at: datetime
-    proposals: Rows
-    exclusions: Rows
+    exported_at: datetime = Field(description="When the export was made (UTC).")
+    proposals: Rows = Field(description="Every proposal of the subject, as stored.")
+    exclusions: Rows = Field(description="Every exclusion of the subject, as stored.")
     mentorships: Rows = Field(
         description="Each with its events, objectives (with their revisions) and meetings."
     )
-    audit_events: Rows
+    audit_events: Rows = Field(description="The audit events about the subject (or by them).")
 
 
 class ChildExport(Export):
-    child: dict[str, Any]
-    offers: Rows
-    run_results_unmatched: Rows
+    """Everything held about a child (right of access, RGPD art. 15)."""
+
+    child: dict[str, Any] = Field(description="The child's record, as stored.")
+    offers: Rows = Field(description="Every offer made to the child.")
+    run_results_unmatched: Rows = Field(
+        description="The matching runs that left the child unmatched, and why."
+    )
 
 
 class MentorExport(Export):
-    mentor: dict[str, Any]
-    principals: Rows
-    tokens: Rows
+    """Everything held about a mentor (right of access, RGPD art. 15)."""
+
+    mentor: dict[str, Any] = Field(description="The mentor's record, as stored.")
+    principals: Rows = Field(description="The principals acting as the mentor.")
+    tokens: Rows = Field(description="Their API tokens (never the secret).")
 
 
 @router.get(

@@ -65,6 +65,9 @@ async def list_proposals(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Proposal] | Response:
+    """Proposals in your scope (never simulated ones), the oldest first, optionally of one
+    `status`; the association side sees no child id. `Accept: text/csv` (or XLSX) streams them
+    all. Any role."""
     if (fmt := requested_format(request)) is not None:
 
         async def page(
@@ -85,6 +88,7 @@ async def list_proposals(
 
 @router.get("/{proposal_id}", response_model=Proposal)
 async def get_proposal(session: DbSession, principal: AnyRole, proposal_id: uuid.UUID) -> Proposal:
+    """One proposal in your scope. Any role; the association side sees no child id."""
     return await _one(
         session, principal, await service.read_proposal(session, principal, proposal_id)
     )
@@ -103,6 +107,8 @@ async def validate_proposal(
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Response | Proposal:
+    """Administrators, and the managers and educators of the child's département, validate a
+    pending proposal; once the mentor's side has accepted too, it becomes a mentorship."""
     if idempotent.replay is not None:
         return idempotent.replay
     proposal, _ = await service.validate(session, principal, proposal_id)
@@ -143,6 +149,8 @@ async def decline_proposal(
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Response | Proposal:
+    """Either side declines a pending proposal, with a reason: the child and the mentor's
+    place are free again."""
     if idempotent.replay is not None:
         return idempotent.replay
     proposal = await service.decline(session, principal, proposal_id, body.reason)

@@ -57,12 +57,14 @@ async def create_token(
 async def list_tokens(
     session: DbSession, principal: Admin, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[TokenInfo]:
+    """Every API token with its principal, never the secret; administrators only."""
     items, next_cursor = await service.list_tokens(session, limit=limit, cursor=cursor)
     return Page(items=items, next_cursor=next_cursor)
 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409))
 async def revoke_token(session: DbSession, principal: Admin, token_id: uuid.UUID) -> Response:
+    """Revokes a token at once; administrators only. A token already revoked is a 409."""
     await service.revoke_token(session, principal, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -89,5 +91,7 @@ async def create_principal(
 async def list_principals(
     session: DbSession, principal: Admin, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[PrincipalInfo]:
+    """Every principal (the people and machines who may use the API) with their role and
+    scope; administrators only."""
     items, next_cursor = await service.list_principals(session, limit=limit, cursor=cursor)
     return Page(items=items, next_cursor=next_cursor)
