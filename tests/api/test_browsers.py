@@ -128,6 +128,7 @@ class TestBareOptions:
             ("/v1/associations/{id}", {"GET", "HEAD", "PATCH", "DELETE"}),
             ("/v1/mentorships/{id}/objectives", {"GET", "HEAD", "POST"}),
             ("/v1/tokens", {"GET", "HEAD", "POST"}),
+            ("/v1/children/import", {"POST"}),
         ],
     )
     async def test_allow_names_every_method_of_the_path(

@@ -200,7 +200,11 @@ def _methods_served(app: FastAPI, path: str) -> list[str]:
             for template, operations in app.openapi().get("paths", {}).items()
         ]
         app.state.methods_by_path = patterns
-    methods = {method for pattern, served in patterns if pattern.match(path) for method in served}
+    matching = [(pattern, served) for pattern, served in patterns if pattern.match(path)]
+    # A literal path (/v1/children/import) is served by its own routes, not by the templated
+    # one it also matches (/v1/children/{child_id}).
+    literal = [(pattern, served) for pattern, served in matching if "[^/]+" not in pattern.pattern]
+    methods = {method for _, served in (literal or matching) for method in served}
     if "GET" in methods:
         methods.add("HEAD")
     order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]

@@ -86,7 +86,7 @@ async def list_mentors(
     "",
     response_model=Mentor,
     status_code=status.HTTP_201_CREATED,
-    responses={**documented_headers(201, "ETag", "Location"), **problems(404)},
+    responses={**documented_headers(201, "ETag", "Location"), **problems(404, 409)},
 )
 async def create_mentor(
     session: DbSession,
@@ -157,7 +157,7 @@ async def get_mentor(
 @router.patch(
     "/{mentor_id}",
     response_model=Mentor,
-    responses={**documented_headers(200, "ETag"), **problems(404, 412)},
+    responses={**documented_headers(200, "ETag"), **problems(404, 409, 412)},
 )
 async def update_mentor(
     session: DbSession,
