@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -26,8 +27,12 @@ class CuttableProxy:
     """A TCP proxy in front of PostgreSQL that a test can cut (every connection dropped and
     new ones refused, as in a restart) and restore on the same port."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
+    def __init__(self, server: URL) -> None:
+        # The embedded server listens on a Unix socket only (its folder in `?host=`).
+        socket_dir = server.query.get("host")
+        port = server.port or 5432
+        self.unix_target = f"{socket_dir}/.s.PGSQL.{port}" if isinstance(socket_dir, str) else None
+        self.target = (server.host or "127.0.0.1", port)
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -47,7 +52,10 @@ class CuttableProxy:
     async def _serve(
         self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
     ) -> None:
-        upstream_reader, upstream = await asyncio.open_connection(*self.target)
+        if self.unix_target is not None:
+            upstream_reader, upstream = await asyncio.open_unix_connection(self.unix_target)
+        else:
+            upstream_reader, upstream = await asyncio.open_connection(*self.target)
         self._writers |= {client, upstream}
 
         async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -61,9 +69,14 @@ class CuttableProxy:
         self._writers -= {client, upstream}
 
 
+def over_tcp(server: URL, port: int) -> URL:
+    """The same database, reached over TCP on 127.0.0.1:port (not the Unix socket)."""
+    return server.difference_update_query(["host"]).set(host="127.0.0.1", port=port)
+
+
 @pytest.fixture
 async def proxy(database_url: URL) -> AsyncIterator[CuttableProxy]:
-    proxy = CuttableProxy(database_url.host or "127.0.0.1", database_url.port or 5432)
+    proxy = CuttableProxy(database_url)
     await proxy.start()
     yield proxy
     if proxy._server is not None:
@@ -75,7 +88,7 @@ async def outage_client(
     settings: Settings, database_url: URL, proxy: CuttableProxy
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app on its own engine (real pool, committed sessions) through the proxy."""
-    through_proxy = database_url.set(host="127.0.0.1", port=proxy.port)
+    through_proxy = over_tcp(database_url, proxy.port)
     database = Database.from_url(through_proxy, settings)
     app: FastAPI = create_app(settings, database=database)
     transport = httpx.ASGITransport(app=app)
@@ -120,7 +133,7 @@ class TestDatabaseOutage:
         self, settings: Settings, database_url: URL, proxy: CuttableProxy
     ) -> None:
         await proxy.cut()  # nothing listens on that port any more
-        database = Database.from_url(database_url.set(port=proxy.port), settings)
+        database = Database.from_url(over_tcp(database_url, proxy.port), settings)
         app = create_app(settings, database=database)
         transport = httpx.ASGITransport(app=app)
         try:
@@ -180,6 +193,20 @@ class TestWhatCountsAsAnOutage:
     def test_connection_level_failures_are_outages(self, error: Exception) -> None:
         assert database_unavailable(error)
         assert database_unavailable(wrapped(error))
+
+    async def test_a_unix_socket_with_no_server_behind_it_is_an_outage(
+        self, tmp_path: Path
+    ) -> None:
+        """The embedded server listens on a Unix socket: when it is down there is no socket
+        file, and asyncpg's connect raises FileNotFoundError."""
+        with pytest.raises(OSError) as raised:
+            await asyncpg.connect(host=str(tmp_path), port=5432, user="postgres", timeout=5)
+        assert database_unavailable(raised.value)
+
+    def test_a_file_missing_elsewhere_is_not(self, tmp_path: Path) -> None:
+        with pytest.raises(FileNotFoundError) as raised:
+            (tmp_path / "nothing-here").read_text()
+        assert not database_unavailable(raised.value)
 
     @pytest.mark.parametrize(
         "error",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import traceback
 from collections.abc import Iterator
 
 import asyncpg
@@ -38,12 +39,21 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
             pending += current.exceptions
 
 
+def _raised_while_connecting(error: BaseException) -> bool:
+    """An OSError from asyncpg's connect: on a Unix socket, a server that is down has no socket
+    file, which is a FileNotFoundError rather than a refused connection."""
+    return isinstance(error, OSError) and any(
+        frame.filename.replace("\\", "/").endswith("asyncpg/connect_utils.py")
+        for frame in traceback.extract_tb(error.__traceback__)
+    )
+
+
 def database_unavailable(error: BaseException) -> bool:
     """PostgreSQL cannot be reached (or drops us): worth retrying shortly, not a bug."""
     for current in _chain(error):
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
-        if isinstance(current, _UNAVAILABLE_DRIVER_ERRORS):
+        if isinstance(current, _UNAVAILABLE_DRIVER_ERRORS) or _raised_while_connecting(current):
             return True
     return False
 
