@@ -248,3 +248,16 @@ def test_published_examples_keep_their_nulls() -> None:
     """FastAPI drops nulls from the document; a run's example needs `error_code: null`."""
     run = DOCUMENT["components"]["schemas"]["Run"]["examples"][0]
     assert run["error_code"] is None and run["status"] == "succeeded"
+
+
+def test_patch_bodies_say_an_empty_one_changes_nothing() -> None:
+    """Every PATCH service answers 422 "Nothing to update" to `{}`: the schemas say so."""
+    updates = {
+        name: schema
+        for name, schema in DOCUMENT["components"]["schemas"].items()
+        if name.endswith("Update")
+    }
+    assert len(updates) >= 6
+    assert {name: schema.get("minProperties") for name, schema in updates.items()} == dict.fromkeys(
+        updates, 1
+    )

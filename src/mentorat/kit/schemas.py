@@ -73,6 +73,7 @@ class UpdateSchema(Schema):
         for name, field_schema in schema.get("properties", {}).items():
             if name not in cls.nullable_fields:
                 schema["properties"][name] = _without_null(field_schema)
+        schema["minProperties"] = 1  # an empty PATCH is "Nothing to update" (422)
         return schema
 
     @field_validator("*")
