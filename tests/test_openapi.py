@@ -187,8 +187,10 @@ def _headers_set_by(endpoint: Any) -> set[str]:
     found = set()
     if "set_etag(" in source or '"ETag"' in source:
         found.add("ETag")
-    if '"Location"' in source:
+    if '"Location"' in source or "respond_created(" in source:
         found.add("Location")
+    if "respond_created(" in source and "version=" in source:
+        found.add("ETag")
     return found
 
 

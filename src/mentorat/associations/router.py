@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response, status
 from mentorat.associations import repository, service
 from mentorat.associations.schemas import Association, AssociationCreate, AssociationUpdate
 from mentorat.auth.dependencies import Admin, AnyRole, AssociationEditor
-from mentorat.kit.etag import IfMatch, etag_for, set_etag
-from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.etag import IfMatch, set_etag
+from mentorat.kit.idempotency import IdempotencyDep, respond_created
 from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
@@ -67,16 +67,12 @@ async def create_association(
     if idempotent.replay is not None:
         return idempotent.replay
     association = await service.create_association(session, principal, body)
-    headers = {
-        "ETag": etag_for(association.version),
-        "Location": f"/v1/associations/{association.id}",
-    }
-    return await respond(
+    return await respond_created(
         idempotent,
         response,
         to_schema(association),
-        status_code=status.HTTP_201_CREATED,
-        headers=headers,
+        location=f"/v1/associations/{association.id}",
+        version=association.version,
     )
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Response, status
 from mentorat.auth.dependencies import Admin, AnyRole
 from mentorat.departements import service
 from mentorat.departements.schemas import Departement, DepartementCreate, DepartementUpdate
-from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.idempotency import IdempotencyDep, respond_created
 from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
@@ -51,12 +51,11 @@ async def create_departement(
     if idempotent.replay is not None:
         return idempotent.replay
     departement = await service.create_departement(session, principal, body)
-    return await respond(
+    return await respond_created(
         idempotent,
         response,
         Departement.model_validate(departement),
-        status_code=status.HTTP_201_CREATED,
-        headers={"Location": f"/v1/departements/{departement.code}"},
+        location=f"/v1/departements/{departement.code}",
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from mentorat.auth.dependencies import Authenticated
 from mentorat.errors import Conflict, MentoratError
+from mentorat.kit.etag import etag_for
 from mentorat.kit.session import DbSession
 from mentorat.models import IdempotencyRecord
 
@@ -132,6 +133,23 @@ async def idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+
+
+async def respond_created(
+    idempotent: Idempotency,
+    response: Response,
+    body: BaseModel,
+    *,
+    location: str,
+    version: int | None = None,
+    status_code: int = 201,
+) -> BaseModel:
+    """A creation's answer: its `Location`, its `ETag` when the record has a version,
+    remembered for the key's retries."""
+    headers = {"Location": location}
+    if version is not None:
+        headers["ETag"] = etag_for(version)
+    return await respond(idempotent, response, body, status_code=status_code, headers=headers)
 
 
 async def respond(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.dependencies import ChildReader, ChildWriter, RunManager, RunReader
-from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.idempotency import IdempotencyDep, respond, respond_created
 from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
@@ -62,12 +62,12 @@ async def create_run(
         return idempotent.replay
     run = await service.create_run(session, principal, body)
     background.add_task(service.execute_run, get_database(request), run.id)
-    return await respond(
+    return await respond_created(
         idempotent,
         response,
         Run.model_validate(run),
+        location=f"/v1/matching-runs/{run.id}",
         status_code=status.HTTP_202_ACCEPTED,
-        headers={"Location": f"/v1/matching-runs/{run.id}"},
     )
 
 

@@ -6,8 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from mentorat.auth.dependencies import Admin, AnyRole, MentorWriter
-from mentorat.kit.etag import IfMatch, etag_for, set_etag
-from mentorat.kit.idempotency import IdempotencyDep, respond
+from mentorat.kit.etag import IfMatch, set_etag
+from mentorat.kit.idempotency import IdempotencyDep, respond_created
 from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
@@ -100,13 +100,12 @@ async def create_mentor(
     if idempotent.replay is not None:
         return idempotent.replay
     created = await service.create_mentor(session, principal, body)
-    headers = {"ETag": etag_for(created.version), "Location": f"/v1/mentors/{created.id}"}
-    return await respond(
+    return await respond_created(
         idempotent,
         response,
         to_schema(created),
-        status_code=status.HTTP_201_CREATED,
-        headers=headers,
+        location=f"/v1/mentors/{created.id}",
+        version=created.version,
     )
 
 
