@@ -257,8 +257,12 @@ def _document_problems_as_problem_json(app: FastAPI) -> None:
     """FastAPI files a response `model` under the route's media type (application/json);
     move the Problem schema to application/problem+json, which is what we send."""
     generate = app.openapi
+    completed: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:
+        # FastAPI caches the generated document; complete it once, not on every request.
+        if completed:
+            return completed
         document = generate()
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
@@ -266,7 +270,8 @@ def _document_problems_as_problem_json(app: FastAPI) -> None:
                     content = response.get("content", {})
                     if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
                         content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-        return complete_document(document)
+        completed.update(complete_document(document))
+        return completed
 
     app.openapi = openapi  # type: ignore[method-assign]
 
