@@ -446,7 +446,7 @@ def _import_file(
     context: typer.Context,
     path: Path,
     dry_run: bool,
-    run: Callable[[AsyncSession, Principal, bytes, str, Any], Any],
+    run: Callable[[AsyncSession, Principal, Settings, bytes, str, Any], Any],
 ) -> None:
     """Read `path`, run the import in one transaction with a progress bar, print the report.
 
@@ -480,7 +480,7 @@ def _import_file(
                 bar.update(task, description=phase, completed=done, total=total)
 
             async with database.sessionmaker() as session:
-                report = await run(session, operator, data, media_type, progress)
+                report = await run(session, operator, settings, data, media_type, progress)
                 await session.commit()
             return report
 
@@ -543,12 +543,11 @@ def import_children(
     """Upsert children into a département by its file reference (see the README's columns)."""
     from mentorat.children.spreadsheet import import_children as run_import
 
-    settings = get_settings()
     _import_file(
         context,
         file,
         dry_run,
-        lambda session, operator, data, media_type, progress: run_import(
+        lambda session, operator, settings, data, media_type, progress: run_import(
             session,
             operator,
             settings,
@@ -571,12 +570,11 @@ def import_mentors(
     """Upsert mentors into an association by its own reference (see the README's columns)."""
     from mentorat.mentors.spreadsheet import import_mentors as run_import
 
-    settings = get_settings()
     _import_file(
         context,
         file,
         dry_run,
-        lambda session, operator, data, media_type, progress: run_import(
+        lambda session, operator, settings, data, media_type, progress: run_import(
             session,
             operator,
             settings,
