@@ -107,6 +107,23 @@ def _subclasses(cls: type) -> list[type]:
     return found
 
 
+class TestEmptyPatch:
+    @pytest.mark.parametrize("if_match", [None, '"999"', ""])
+    async def test_an_empty_body_is_a_422_whatever_the_if_match(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors, if_match: str | None
+    ) -> None:
+        """The body is refused for itself, before the ETag is compared (a 412 would tell the
+        caller to read again, when nothing they could send back would work)."""
+        headers = actors.educator_53 | ({"If-Match": if_match} if if_match is not None else {})
+        before = await row_counts(session)
+        response = await client.patch(
+            f"/v1/children/{actors.child_53.id}", json={}, headers=headers
+        )
+        problem = assert_problem(response, 422)
+        assert problem["errors"][0]["msg"].endswith("Nothing to update.")
+        assert await row_counts(session) == before
+
+
 class TestAvailabilitySlot:
     @pytest.mark.parametrize(("start", "end"), [("18:00", "18:00"), ("18:00", "17:30")])
     async def test_an_empty_or_reversed_slot_is_refused_naming_its_end(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -75,6 +76,13 @@ class UpdateSchema(Schema):
                 schema["properties"][name] = _without_null(field_schema)
         schema["minProperties"] = 1  # an empty PATCH is "Nothing to update" (422)
         return schema
+
+    @model_validator(mode="after")
+    def _something_to_update(self) -> Self:
+        # Refused with the body's other errors, before any If-Match or record is looked at.
+        if not self.model_fields_set:
+            raise ValueError("Nothing to update.")
+        return self
 
     @field_validator("*")
     @classmethod
