@@ -5,15 +5,25 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.principal import Role
 from mentorat.auth.tokens import display_prefix, hash_token, new_token
-from mentorat.models import ApiToken, Association, Child, Departement, Mentor, Offer
+from mentorat.models import (
+    ApiToken,
+    Assessment,
+    Association,
+    Child,
+    Departement,
+    Mentor,
+    Offer,
+    OfferConsent,
+)
 from mentorat.models import Principal as PrincipalRow
+from mentorat.models.legal import REQUIRED_PARTIES
 from mentorat.profile import WeeklySlot, availability_to_bytes
 from mentorat.tokens.schemas import TokenCreate
 from mentorat.tokens.service import create_token
@@ -76,18 +86,37 @@ async def create_child(
 
 
 async def create_offer(session: AsyncSession, child: Child, *, answer: str = "accepted") -> Offer:
+    """An offer resting on a recommending assessment; `answer` is every required party's."""
+    assessment = Assessment(
+        child_id=child.id,
+        departement_code=child.departement_code,
+        assessed_on=date(2026, 8, 25),
+        author_name="Factory",
+        outcome="mentoring_recommended",
+    )
+    session.add(assessment)
+    await session.flush()
     offer = Offer(
         child_id=child.id,
         departement_code=child.departement_code,
         offered_on=date(2026, 9, 1),
         offered_by_name="Factory",
-        child_answer=answer,
-        guardian_answer=answer,
-        guardian_answer_source=None if answer == "pending" else "parental_authority",
-        decided_at=None if answer == "pending" else datetime.now(UTC),
+        legal_situation=child.legal_situation or "parental_authority",
+        assessment_id=assessment.id,
     )
     session.add(offer)
     await session.flush()
+    if answer != "pending":
+        kind = "agreed" if answer == "accepted" else "refused"
+        session.add_all(
+            OfferConsent(
+                offer_id=offer.id, party=party, kind=kind, given_on=date(2026, 9, 2),
+                recorded_by_name="Factory",
+            )
+            for party in REQUIRED_PARTIES[offer.legal_situation]
+        )  # fmt: skip
+        await session.flush()
+        await session.refresh(offer)
     return offer
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.models import Association, Child, Departement, Mentor, Offer
+from mentorat.models import Association, Child, Departement, Mentor, Offer, OfferConsent
 from mentorat.profile import WeeklySlot, availability_to_bytes
 
 DEMO_DEPARTEMENT = "53"
@@ -241,28 +241,51 @@ async def load_demo(
     session.add_all(demo_kids)
     session.add_all(demo_mentors(rng, mentors, associations, today))
     await session.flush()
-    session.add_all(demo_offers(rng, demo_kids, today))
+    offers = demo_offers(rng, demo_kids, today)
+    session.add_all(offer for offer, _ in offers)
+    await session.flush()
+    session.add_all(demo_consents(offers))
     await session.flush()
     return True
 
 
-def demo_offers(rng: np.random.Generator, children: list[Child], today: date) -> list[Offer]:
+def demo_offers(
+    rng: np.random.Generator, children: list[Child], today: date
+) -> list[tuple[Offer, str]]:
     """Most children accepted the offer of a mentor; some have not answered, a few refused."""
     offers = []
     for child in children:
         draw = rng.random()
         answer = "accepted" if draw < 0.8 else "pending" if draw < 0.92 else "refused"
         offered_on = today - timedelta(days=int(rng.integers(5, 200)))
-        offers.append(
-            Offer(
-                child_id=child.id,
-                departement_code=child.departement_code,
-                offered_on=offered_on,
-                offered_by_name=child.referent_educator or "ASE 53",
-                child_answer=answer,
-                guardian_answer="pending" if answer == "pending" else "accepted",
-                guardian_answer_source=None if answer == "pending" else "parental_authority",
-                decided_at=None if answer == "pending" else datetime.now(UTC),
-            )
+        offer = Offer(
+            child_id=child.id,
+            departement_code=child.departement_code,
+            offered_on=offered_on,
+            offered_by_name=child.referent_educator or "ASE 53",
+            legal_situation="parental_authority",
         )
+        offers.append((offer, answer))
     return offers
+
+
+def demo_consents(offers: list[tuple[Offer, str]]) -> list[OfferConsent]:
+    """The child's answer, and the parents' agreement unless the child refused."""
+    consents = []
+    for offer, answer in offers:
+        if answer == "pending":
+            continue
+        for party, kind in (
+            ("child", "agreed" if answer == "accepted" else "refused"),
+            ("parents", "agreed"),
+        ):
+            if kind == "agreed" and answer == "refused" and party == "parents":
+                continue
+            consents.append(
+                OfferConsent(
+                    offer_id=offer.id, party=party, kind=kind,
+                    given_on=offer.offered_on + timedelta(days=3),
+                    recorded_by_name=offer.offered_by_name,
+                )
+            )  # fmt: skip
+    return consents

@@ -6,6 +6,7 @@ from mentorat.models.auth import ROLES, ApiToken, Principal
 from mentorat.models.base import Base
 from mentorat.models.child import Child
 from mentorat.models.departement import Departement
+from mentorat.models.legal import Assessment, AssociationAgreement, ChildCareRevision, OfferConsent
 from mentorat.models.matching import MatchingRun, MatchingRunUnmatched, PairExclusion, Proposal
 from mentorat.models.mentor import Mentor
 from mentorat.models.mentorship import (
@@ -22,10 +23,13 @@ from mentorat.models.server_secret import ServerSecret
 __all__ = [
     "ROLES",
     "ApiToken",
+    "Assessment",
     "Association",
+    "AssociationAgreement",
     "AuditEvent",
     "Base",
     "Child",
+    "ChildCareRevision",
     "Departement",
     "IdempotencyRecord",
     "MatchingRun",
@@ -37,6 +41,7 @@ __all__ = [
     "Objective",
     "ObjectiveRevision",
     "Offer",
+    "OfferConsent",
     "PairExclusion",
     "Principal",
     "Proposal",

@@ -3,10 +3,22 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mentorat.models.base import Base, TimestampMixin, VersionedMixin, sql_text_list, uuid_pk
+from mentorat.models.legal import LEGAL_SITUATIONS
 from mentorat.models.profile import MatchingProfileMixin, matching_profile_checks
 
 SCHOOL_LEVELS: tuple[str, ...] = (
@@ -40,6 +52,28 @@ class Child(MatchingProfileMixin, TimestampMixin, VersionedMixin, Base):
             postgresql_where="deleted_at IS NULL",
         ),
         Index("ix_child_page", "created_at", "id"),
+        CheckConstraint(
+            f"legal_situation IN ({sql_text_list(LEGAL_SITUATIONS)})", name="legal_situation"
+        ),
+        CheckConstraint(
+            "left_care_on IS NULL OR left_care_on >= came_into_care_on", name="care_period"
+        ),
+        CheckConstraint("came_into_care_on >= DATE '1990-01-01'", name="came_into_care_plausible"),
+        # Prefix search by reference or first name within a département.
+        Index(
+            "ix_child_reference_prefix",
+            "departement_code",
+            func.lower(literal_column("reference")).label("lower_reference"),
+            postgresql_ops={"lower_reference": "text_pattern_ops"},
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_child_first_name_prefix",
+            "departement_code",
+            func.lower(literal_column("first_name")).label("lower_first_name"),
+            postgresql_ops={"lower_first_name": "text_pattern_ops"},
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -53,6 +87,15 @@ class Child(MatchingProfileMixin, TimestampMixin, VersionedMixin, Base):
     college_entry_year: Mapped[int] = mapped_column(nullable=False)
     mentor_gender_preference: Mapped[str | None] = mapped_column(Text)
     referent_educator: Mapped[str | None] = mapped_column(Text)
+    came_into_care_on: Mapped[date] = mapped_column(
+        Date, nullable=False, server_default=func.current_date()
+    )
+    left_care_on: Mapped[date | None] = mapped_column(Date)
+    legal_situation: Mapped[str] = mapped_column(
+        Text, nullable=False, server_default="parental_authority"
+    )
+    # A young adult (18-21, contrat jeune majeur) is in the duty's scope once they ask.
+    mentoring_requested_on: Mapped[date | None] = mapped_column(Date)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set by retention: only what statistics need is left (see retention/service.py).
     anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

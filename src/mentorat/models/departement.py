@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Text
+from sqlalchemy import Boolean, CheckConstraint, SmallInteger, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mentorat.models.base import Base, TimestampMixin
@@ -15,7 +15,24 @@ class Departement(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(f"code ~ '{DEPARTEMENT_CODE_PATTERN}'", name="code_format"),
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        CheckConstraint(
+            "school_start_month BETWEEN 1 AND 12 AND school_start_day BETWEEN 1 AND "
+            "CASE WHEN school_start_month = 2 THEN 28 "
+            "WHEN school_start_month IN (4, 6, 9, 11) THEN 30 ELSE 31 END",
+            name="school_start_date",
+        ),
     )
 
     code: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text, nullable=False)
+    # The first school day of a school year (the collège entry deadline of an assessment).
+    school_start_month: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default=text("9")
+    )
+    school_start_day: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default=text("1")
+    )
+    # When true, a mentorship becomes active only once its individual agreement is signed.
+    individual_agreement_required: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )

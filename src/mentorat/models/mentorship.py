@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -25,10 +24,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mentorat.models.base import Base, TimestampMixin, VersionedMixin, sql_text_list, uuid_pk
+from mentorat.models.legal import LEGAL_SITUATIONS
 from mentorat.vocabulary import GOAL_CODES
 
-ANSWERS: tuple[str, ...] = ("pending", "accepted", "refused")
-CONSENT_SOURCES: tuple[str, ...] = ("parental_authority", "ase_decision")
+OFFER_OUTCOMES: tuple[str, ...] = ("pending", "accepted", "refused")
 MENTORSHIP_STATES: tuple[str, ...] = ("accepted", "active", "paused", "ended")
 LIVE_MENTORSHIP_STATES: tuple[str, ...] = ("accepted", "active", "paused")
 END_REASONS: tuple[str, ...] = (
@@ -43,33 +42,21 @@ END_REASONS: tuple[str, ...] = (
 OBJECTIVE_STATUSES: tuple[str, ...] = ("open", "in_progress", "achieved", "abandoned")
 MEETING_MODES: tuple[str, ...] = ("in_person", "remote")
 
-OFFER_OUTCOME_SQL = (
-    "CASE WHEN child_answer = 'refused' OR guardian_answer = 'refused' THEN 'refused'"
-    " WHEN child_answer = 'accepted' AND guardian_answer = 'accepted' THEN 'accepted'"
-    " ELSE 'pending' END"
-)
-
 
 class Offer(TimestampMixin, VersionedMixin, Base):
-    """The legal offer of a mentor to a child, and the answers to it.
+    """The legal offer of a mentor to a child (L.221-2-6, D221-35).
 
-    The outcome is derived by PostgreSQL from the two answers: accepted when the child and the
-    holder of parental authority (or the ASE decision standing for it) both accept, refused as
-    soon as one refuses.
+    The answers are facts in `offer_consent`; the outcome is derived from them by PostgreSQL
+    (a trigger), from the parties that the legal situation recorded on the offer requires:
+    accepted once every one of them agreed, refused as soon as one refuses. An offer rests on
+    a recommending assessment less than a year old.
     """
 
     __tablename__ = "offer"
     __table_args__ = (
-        CheckConstraint(f"child_answer IN ({sql_text_list(ANSWERS)})", name="child_answer"),
-        CheckConstraint(f"guardian_answer IN ({sql_text_list(ANSWERS)})", name="guardian_answer"),
+        CheckConstraint(f"outcome IN ({sql_text_list(OFFER_OUTCOMES)})", name="outcome_known"),
         CheckConstraint(
-            f"guardian_answer_source IS NULL OR guardian_answer_source IN "
-            f"({sql_text_list(CONSENT_SOURCES)})",
-            name="guardian_answer_source",
-        ),
-        CheckConstraint(
-            "guardian_answer = 'pending' OR guardian_answer_source IS NOT NULL",
-            name="guardian_answer_has_source",
+            f"legal_situation IN ({sql_text_list(LEGAL_SITUATIONS)})", name="legal_situation"
         ),
         CheckConstraint("(outcome = 'pending') = (decided_at IS NULL)", name="decided"),
         # One open offer per child at a time; a refused child can be offered again later.
@@ -92,10 +79,12 @@ class Offer(TimestampMixin, VersionedMixin, Base):
     offered_on: Mapped[date] = mapped_column(Date, nullable=False)
     offered_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     offered_by_name: Mapped[str] = mapped_column(Text, nullable=False)
-    child_answer: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
-    guardian_answer: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
-    guardian_answer_source: Mapped[str | None] = mapped_column(Text)
-    outcome: Mapped[str] = mapped_column(Text, Computed(OFFER_OUTCOME_SQL, persisted=True))
+    # The situation when the offer was made decides whose agreement it needs.
+    legal_situation: Mapped[str] = mapped_column(Text, nullable=False)
+    assessment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("assessment.id", ondelete="SET NULL")
+    )
+    outcome: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
     note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -140,6 +129,8 @@ class Mentorship(TimestampMixin, VersionedMixin, Base):
     end_reason: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The individual agreement (ASE, association, child) of this mentorship, when signed.
+    agreement_signed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class MentorshipEvent(Base):
