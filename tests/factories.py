@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorat.agreements.service import add_agreement
 from mentorat.auth.principal import Role
 from mentorat.auth.tokens import display_prefix, hash_token, new_token
 from mentorat.models import (
@@ -40,14 +41,29 @@ def availability(slots: list[WeeklySlot] | None = None) -> bytes:
     return availability_to_bytes(EVENINGS if slots is None else slots)
 
 
+AGREEMENTS_SINCE = date(2020, 1, 1)
+
+
 async def create_association(
-    session: AsyncSession, *, departements: tuple[str, ...] = ("53",), **overrides: Any
+    session: AsyncSession,
+    *,
+    departements: tuple[str, ...] = ("53",),
+    agreements: bool = True,
+    **overrides: Any,
 ) -> Association:
+    """An association serving `departements`, by default under an open-ended agreement with
+    each (signed and in force since AGREEMENTS_SINCE), so its mentors may be matched there."""
     linked = [await session.get(Departement, code) for code in departements]
     values: dict[str, Any] = {"name": f"Association {next(_sequence)}", **overrides}
     association = Association(departements=linked, **values)
     session.add(association)
     await session.flush()
+    if agreements:
+        for code in departements:
+            await add_agreement(
+                session, association_id=association.id, departement_code=code,
+                signed_on=AGREEMENTS_SINCE, valid_from=AGREEMENTS_SINCE,
+            )  # fmt: skip
     return association
 
 

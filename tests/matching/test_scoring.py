@@ -72,6 +72,7 @@ def random_instance(
         gender=rng.integers(0, 4, m),
         languages=languages(m, 0.1),
         active=rng.random(m) < 0.9,
+        agreement_ok=rng.random(m) < 0.85,
         honorability_ok=rng.random(m) < 0.9,
         capacity_left=rng.integers(1, 3, m) * (rng.random(m) < 0.85),
     )
@@ -116,6 +117,8 @@ def ref_pair(
     reasons: list[Reason] = []
     if not mt.active[j]:
         reasons.append(Reason.MENTOR_INACTIVE)
+    if not mt.agreement_ok[j]:
+        reasons.append(Reason.NO_AGREEMENT)
     if not mt.honorability_ok[j]:
         reasons.append(Reason.NO_HONORABILITY)
     if mt.capacity_left[j] <= 0:
@@ -278,6 +281,7 @@ class TestRules:
             "gender": [1],
             "languages": [vocabulary.languages_to_mask(["fr", "ar"])],
             "active": [True],
+            "agreement_ok": [True],
             "honorability_ok": [True],
             "capacity_left": [1],
         }
@@ -307,6 +311,12 @@ class TestRules:
         ("changes", "expected"),
         [
             ({"mentor__active": [False], "child__eligible": [False]}, "mentor_inactive"),
+            ({"mentor__agreement_ok": [False]}, "no_agreement"),
+            (
+                {"mentor__agreement_ok": [False], "mentor__honorability_ok": [False]},
+                "no_agreement",
+            ),
+            ({"mentor__active": [False], "mentor__agreement_ok": [False]}, "mentor_inactive"),
             ({"mentor__honorability_ok": [False]}, "no_valid_honorability_check"),
             ({"mentor__capacity_left": [0], "child__eligible": [False]}, "no_capacity_left"),
             ({"child__eligible": [False], "mentor__gender": [2]}, "child_not_eligible"),
@@ -396,6 +406,7 @@ class TestGeometryPrefilter:
             gender=np.zeros(m),
             languages=np.zeros(m),
             active=np.ones(m, bool),
+            agreement_ok=np.ones(m, bool),
             honorability_ok=np.ones(m, bool),
             capacity_left=np.ones(m),
         )

@@ -149,6 +149,7 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
         "RunPhase": matching.RunPhase,
         "RunErrorCode": matching.RunErrorCode,
         "UnmatchedReason": matching.UnmatchedReason,
+        "InfeasibleReason": matching.InfeasibleReason,
         "ProposalStatus": matching.ProposalStatus,
         "GoalKind": GoalKind,
         "GoalCode": GoalCode,

@@ -162,7 +162,11 @@ async def mentor_candidates(
     child_id: uuid.UUID,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     run_date: Annotated[
-        IsoDate | None, Query(description="Honorability checks valid on this date (today).")
+        IsoDate | None,
+        Query(
+            description="Honorability checks and association agreements valid on this date "
+            "(default: today in the child's département)."
+        ),
     ] = None,
 ) -> CandidateList:
     """Ranked feasible mentors with their explained scores, and how many mentors each hard
