@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.matching import make_instance
+from mentorat.agreements.service import add_agreement
 from mentorat.app import create_app
 from mentorat.auth.principal import Principal, Role
 from mentorat.kit.db import Database, async_url, upgrade
@@ -113,6 +114,10 @@ async def load(database: Database, n_children: int, n_mentors: int, seed: int) -
         association = Association(name=f"Bench {seed}", departements=[departement])
         session.add(association)
         await session.flush()
+        await add_agreement(
+            session, association_id=association.id, departement_code=DEPARTEMENT,
+            signed_on=TODAY - timedelta(days=400), valid_from=TODAY - timedelta(days=365),
+        )  # fmt: skip
         rows = child_rows(children)
         for start in range(0, len(rows), 5000):
             await session.execute(insert(Child), rows[start : start + 5000])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mentorat import vocabulary
+from mentorat.matching.schemas import InfeasibleReason
 from mentorat.matching.scoring import (
     EARTH_RADIUS_KM,
     REASON_CODES,
@@ -515,3 +517,8 @@ class TestValidation:
         result = score_pairs(children, mentors)
         assert len(result) == 0
         np.testing.assert_array_equal(result.primary_reason_counts, 0)
+
+
+def test_the_api_names_every_reason_in_priority_order() -> None:
+    assert get_args(InfeasibleReason) == tuple(REASON_CODES[reason] for reason in Reason)
+    assert REASON_CODES[Reason.NO_AGREEMENT] == "no_agreement"
