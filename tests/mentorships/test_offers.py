@@ -13,8 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorat.errors import InvalidInput
 from mentorat.kit.db_errors import violated_constraint
+from mentorat.kit.repository import flush
+from mentorat.models import OfferConsent
 from mentorat.models.legal import CONSENT_PARTIES, REQUIRED_PARTIES
+from mentorat.offers.exceptions import ConsentAlreadyRecorded, OfferDecided
+from mentorat.offers.service import consent_problems
 from tests.factories import Actors, create_assessment
 from tests.mentorships.support import (
     add_consent,
@@ -334,6 +339,26 @@ class TestFacts:
                         {"o": offer_id, "p": party},
                     )
             assert violated_constraint(refused.value) == constraint
+
+    @pytest.mark.parametrize(
+        ("party", "problem"),
+        [("tutor", InvalidInput), ("parents", OfferDecided), ("child", ConsentAlreadyRecorded)],
+    )
+    async def test_the_database_refusals_become_the_same_problems(
+        self, session: AsyncSession, actors: Actors, party: str, problem: type[Exception]
+    ) -> None:
+        """The safety net for a write that passed the service's checks in a race."""
+        child = await new_child(session, offer="refused")  # the child refused
+        offer_id = await scalar(session, "SELECT id FROM offer WHERE child_id = :c", c=child.id)
+        with pytest.raises(problem):
+            async with session.begin_nested():
+                session.add(
+                    OfferConsent(
+                        offer_id=offer_id, party=party, kind="refused" if party == "child"
+                        else "agreed", given_on=date.today(), recorded_by_name="x",
+                    )
+                )  # fmt: skip
+                await flush(session, constraint_problems=consent_problems(("body",)))
 
 
 class TestAssessmentRequired:

@@ -30,7 +30,7 @@ ANSWERS = frozenset({"agreed", "refused"})
 Location = tuple[str | int, ...]
 
 
-def _consent_problems(location: Location) -> Mapping[str, Callable[[], MentoratError]]:
+def consent_problems(location: Location) -> Mapping[str, Callable[[], MentoratError]]:
     """The database's own refusals of a fact (the trigger's checks, the unique indexes), as
     the problems the service gives first: a safety net for a race between two requests."""
     return {
@@ -204,7 +204,7 @@ async def _append_fact(
         recorded_by_name=principal.name,
     )
     session.add(consent)
-    await flush(session, constraint_problems=_consent_problems(location))
+    await flush(session, constraint_problems=consent_problems(location))
     await session.refresh(offer)  # outcome, decided_at and version come from the trigger
     return consent
 
