@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from mentorat.auth.dependencies import require
 from mentorat.auth.principal import Principal, Role
 from mentorat.kit.problems import problems
+from mentorat.reports.supply_gaps_router import router as supply_gaps_router
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=problems(401, 403, 404, 422))
 
@@ -17,3 +18,5 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=problems(40
 ReportReader = Annotated[
     Principal, Depends(require(Role.admin, Role.departement_manager, Role.coordinator))
 ]
+
+router.include_router(supply_gaps_router)
