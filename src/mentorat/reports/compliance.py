@@ -5,9 +5,9 @@ Definitions (dates in the département's time zone; R is the report date, the ye
 its first school day S to L, the day before the next one):
 - eligible: in care on some day of [S, L] while under 21, and 11 or more by L or entering
   collège that year; a young adult only once they asked (on or before L).
-- The year's duty: the first due date on or after S in the sequence F (first due date),
-  then a year after each assessment; or, when none falls on or after S, the last one (still
-  owed). It is answered by the next assessment recorded.
+- The year's duty: in the sequence of due dates (F, the first due date, then a year after
+  each assessment), the first one not settled before S: due on or after S, or answered on
+  or after S, or not answered. The next assessment recorded answers it.
 - assessment_due: the duty falls on or before L, and on or before R unless already answered.
 - assessed: answered (`on_time`: on or before the duty's date).
 - recommended: from the answer on (and until L), an assessment recommends mentoring; the

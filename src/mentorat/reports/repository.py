@@ -57,23 +57,28 @@ scope AS (
 ),
 assessed AS (
     SELECT a.child_id, a.assessed_on, a.outcome,
-           row_number() OVER (PARTITION BY a.child_id
-                              ORDER BY a.assessed_on, a.created_at, a.id) AS number
+           row_number() OVER by_date AS number,
+           lead(a.assessed_on) OVER by_date AS next_on
       FROM assessment a
      WHERE a.child_id IN (SELECT child_id FROM scope) AND a.created_at < :cutoff
+    WINDOW by_date AS (PARTITION BY a.child_id ORDER BY a.assessed_on, a.created_at, a.id)
 ),
--- The year's duty: the first due date on or after the first school day (the first due
--- date, then a year after each assessment), or the last one, still owed, before it.
+-- The year's duty: the first due date (F, then a year after each assessment) not settled
+-- before the first school day, i.e. due on or after it, or answered on or after it, or not
+-- answered at all. `previous` is the number of assessments before that duty.
 duty AS (
     SELECT s.child_id,
-           CASE WHEN s.first_due_on >= CAST(:first_day AS date) THEN 0
-                ELSE coalesce(
-                    (SELECT min(a.number) FROM assessed a
-                      WHERE a.child_id = s.child_id
-                        AND a.assessed_on >= (CAST(:first_day AS date) - interval '1 year')::date),
-                    (SELECT count(*) FROM assessed a WHERE a.child_id = s.child_id))
+           CASE WHEN s.first_due_on >= CAST(:first_day AS date) OR first.assessed_on IS NULL
+                     OR first.assessed_on >= CAST(:first_day AS date) THEN 0
+                ELSE (SELECT min(a.number) FROM assessed a
+                       WHERE a.child_id = s.child_id
+                         AND ((a.assessed_on + interval '1 year')::date
+                                  >= CAST(:first_day AS date)
+                              OR a.next_on IS NULL
+                              OR a.next_on >= CAST(:first_day AS date)))
            END AS previous
       FROM scope s
+      LEFT JOIN assessed first ON first.child_id = s.child_id AND first.number = 1
 ),
 chain AS (
     SELECT s.child_id, s.college_entry_year, s.legal_situation, s.first_due_on, d.previous,
