@@ -16,10 +16,8 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat import vocabulary
-from mentorat.associations.repository import serving
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal, Role
-from mentorat.errors import NotFound
 from mentorat.kit.clock import today_in
 from mentorat.matching.loading import (
     child_is_eligible,
@@ -28,9 +26,10 @@ from mentorat.matching.loading import (
     load_mentors,
     mentors_serving,
 )
-from mentorat.models import Child, Departement, Mentor, association_departement
+from mentorat.models import Child, Mentor
 from mentorat.profile import availability_from_bytes
 from mentorat.reports.rendering import CsvRows
+from mentorat.reports.scope import departement_in_scope
 from mentorat.reports.supply_gaps_analysis import (
     Analysis,
     Parameters,
@@ -69,27 +68,6 @@ def waiting_children(departement_code: str, day: date) -> Select[Any]:
     )
 
 
-async def _check_scope(session: AsyncSession, principal: Principal, code: str) -> None:
-    """Admins: any département; managers and educators: theirs; coordinators: those their
-    association serves. Anything else is a 404, as if it did not exist."""
-    if principal.is_admin:
-        allowed = True
-    elif principal.in_departement_role:
-        allowed = principal.departement_code == code
-    else:  # a coordinator: the router lets no other role in
-        allowed = bool(
-            await session.scalar(
-                select(
-                    serving(code)
-                    .where(association_departement.c.association_id == principal.association_id)
-                    .exists()
-                )
-            )
-        )
-    if not allowed or await session.get(Departement, code) is None:
-        raise NotFound(f"No département {code} in your scope.")
-
-
 async def _typical_capacity(session: AsyncSession, mentors: Select[Any], day: date) -> int:
     median = await session.scalar(
         mentors.with_only_columns(func.percentile_disc(0.5).within_group(Mentor.capacity)).where(
@@ -123,7 +101,7 @@ async def supply_gaps(
     limit: int,
     cluster_km: float,
 ) -> SupplyGapReport:
-    await _check_scope(session, principal, departement_code)
+    await departement_in_scope(session, principal, departement_code)
     day = today_in(departement_code)
     child_statement = waiting_children(departement_code, day)
     mentor_statement = mentors_serving(departement_code)

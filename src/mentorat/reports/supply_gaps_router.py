@@ -11,7 +11,7 @@ from mentorat.auth.principal import Principal, Role
 from mentorat.kit.schemas import DepartementCode
 from mentorat.kit.session import DbSession
 from mentorat.reports import supply_gaps as service
-from mentorat.reports.rendering import render, report_responses
+from mentorat.reports.rendering import negotiate, render, report_responses
 from mentorat.reports.supply_gaps_schemas import SupplyGapReport
 
 router = APIRouter()
@@ -62,6 +62,7 @@ async def supply_gaps(
     with those before it). Administrators; managers and educators of the département;
     coordinators of an association serving it (without the per-commune counts). Another
     département is a 404. `Accept: text/csv` or `image/svg+xml` for the other renderings."""
+    negotiate(accept)  # a 406 before any work or audit
     report = await service.supply_gaps(
         session, principal, departement, limit=limit, cluster_km=cluster_km
     )
