@@ -48,6 +48,8 @@ def mentors(m: int, **overrides: Any) -> MentorArrays:
         "languages": np.full(m, FRENCH), "active": np.ones(m, bool),
         "honorability_ok": np.ones(m, bool), "capacity_left": np.ones(m),
     }  # fmt: skip
+    if "agreement_ok" in MentorArrays.__dataclass_fields__:  # where agreements are matched
+        values["agreement_ok"] = np.ones(m, bool)
     return MentorArrays(**{**values, **overrides})
 
 

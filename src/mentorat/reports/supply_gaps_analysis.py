@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -76,6 +76,7 @@ SEVERAL_CONSTRAINTS = "several_constraints"
 GOALS_NOT_COVERED = "goals_not_covered"
 _MEDOID_ROWS = 512  # rows of distances at a time when looking for a medoid
 DEFAULT_RADIUS_KM = 15.0  # a new mentor's default travel radius in the API
+_MENTOR_FIELDS = frozenset(mentor_field.name for mentor_field in fields(MentorArrays))
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ _Lift = Callable[[ChildArrays, MentorArrays, IntArray], tuple[ChildArrays, Mento
 def _lifts(children: ChildArrays, mentors: MentorArrays) -> dict[Reason, _Lift]:
     """How to lift each hard constraint alone; reasons without one are not reported."""
     n, m = len(children), len(mentors)
-    return {
+    lifts: dict[Reason, _Lift] = {
         Reason.MENTOR_INACTIVE: lambda c, t, x: (c, replace(t, active=np.ones(m, bool)), x),
         Reason.NO_HONORABILITY: lambda c, t, x: (
             c, replace(t, honorability_ok=np.ones(m, bool)), x
@@ -194,6 +195,13 @@ def _lifts(children: ChildArrays, mentors: MentorArrays) -> dict[Reason, _Lift]:
             replace(c, availability=np.full_like(c.availability, 0xFF)), t, x
         ),
     }  # fmt: skip
+    # The association-agreement constraint, where the matching has it (no_agreement).
+    no_agreement = getattr(Reason, "NO_AGREEMENT", None)
+    if no_agreement is not None:
+        lifts[no_agreement] = lambda c, t, x: (
+            c, replace(t, agreement_ok=np.ones(m, bool)), x
+        )  # fmt: skip
+    return lifts
 
 
 def unmatched_constraints(
@@ -405,8 +413,15 @@ def build_profile(
 
 
 def profile_arrays(children: ChildArrays, profile: Profile) -> MentorArrays:
-    """The profile as a pool of one mentor, at its anchor child's place."""
+    """The profile as a pool of one mentor, at its anchor child's place, meeting every
+    condition on the mentor alone (active, checked, under agreement where that applies)."""
+    conditions = {
+        name: [True]
+        for name in ("active", "honorability_ok", "agreement_ok")
+        if name in _MENTOR_FIELDS
+    }
     return MentorArrays(
+        **conditions,
         lat=children.lat[[profile.anchor]],
         lon=children.lon[[profile.anchor]],
         radius_km=[profile.radius_km],
@@ -415,8 +430,6 @@ def profile_arrays(children: ChildArrays, profile: Profile) -> MentorArrays:
         remote_ok=[False],
         gender=[profile.gender],
         languages=[profile.languages],
-        active=[True],
-        honorability_ok=[True],
         capacity_left=[profile.capacity],
     )
 
