@@ -4,7 +4,7 @@ Two towns 105 km apart. Lannion: five waiting children free on Wednesday 14:00-1
 mentor within reach. Dinan: two mentors (capacity 2, radius 20 km, Wednesday 14:00-18:00 and
 Saturday 10:00-12:00); one waiting child free on Wednesday (an optimal run matches it now) and
 two free only on Sunday (blocked by hours alone). Around them, children who do not wait
-(pending offer, left care, in another département) and must not be counted.
+(pending offer, left care, aged 21, in another département) and must not be counted.
 """
 
 from __future__ import annotations
@@ -91,13 +91,18 @@ async def d22(session: AsyncSession) -> Departement22:
         )
         for k in (1, 2)
     ]
-    # Not waiting: a pending offer, a child who left care, a child of another département.
+    # Not waiting: a pending offer, a child who left care, one of 21, one of another département.
     # (The one who left care is free on Sunday only, so that no matching run gives it a
     # Lannion mentor: runs still take children whose latest offer was accepted.)
     await create_child(session, departement="22", offer="pending", **LANNION)
     await create_child(
         session, departement="22", came_into_care_on=date(2020, 1, 1),
         left_care_on=date(2026, 1, 1), availability=sunday, **LANNION,
+    )  # fmt: skip
+    await create_child(
+        session, departement="22", birth_date=date(2004, 1, 1), school_level="autre",
+        college_entry_year=2015, came_into_care_on=date(2020, 1, 1), availability=sunday,
+        **LANNION,
     )  # fmt: skip
     await create_child(session, departement="53", **LANNION)
     mentors = [
