@@ -36,6 +36,7 @@ from mentorat.reports.supply_gaps_analysis import (
     Profile,
     analyse,
     typical_mentor,
+    usable_mentors,
 )
 from mentorat.reports.supply_gaps_schemas import (
     CommuneCount,
@@ -121,8 +122,7 @@ async def supply_gaps(
         session, principal, "read", "report", [f"supply-gaps:{departement_code}"],
         departement_code=departement_code, details={"waiting": len(children)},
     )  # fmt: skip
-    arrays = mentors.arrays
-    usable = arrays.active & arrays.honorability_ok & (arrays.capacity_left > 0)
+    usable = usable_mentors(mentors.arrays) & (mentors.arrays.capacity_left > 0)
     return _report(
         departement_code=departement_code,
         day=day,

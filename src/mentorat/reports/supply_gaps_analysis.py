@@ -348,10 +348,16 @@ def _mask(bits: npt.NDArray[np.int64]) -> int:
     return int(np.bitwise_or.reduce(np.left_shift(1, bits), initial=0))
 
 
+def usable_mentors(mentors: MentorArrays) -> BoolArray:
+    """Mentors who may be proposed at all: active, checked, under agreement where it applies."""
+    under_agreement = getattr(mentors, "agreement_ok", True)  # where agreements are matched
+    return mentors.active & mentors.honorability_ok & under_agreement  # type: ignore[no-any-return]
+
+
 def typical_mentor(mentors: MentorArrays, capacity: int) -> TypicalMentor:
     """Radius, slots, goals and languages of a median usable mentor; capacity given (the
     arrays hold the places left, not the capacity). Without mentors: the API's defaults."""
-    usable = mentors.active & mentors.honorability_ok
+    usable = usable_mentors(mentors)
     if not usable.any():
         return TypicalMentor(DEFAULT_RADIUS_KM, capacity, slots=8, goals=3, languages=1)
     slots = np.unpackbits(mentors.availability[usable], axis=1).sum(axis=1)
@@ -382,7 +388,7 @@ def build_profile(
 
     n_languages = len(vocabulary.LANGUAGES)
     wanted = _bit_counts(children.languages[rows], n_languages)
-    usable = mentors.active & mentors.honorability_ok
+    usable = usable_mentors(mentors)
     spoken = _bit_counts(mentors.languages[usable], n_languages)
     # Most wanted first, then the languages the département's mentors speak most.
     order = np.lexsort((np.arange(n_languages), -spoken, -wanted))
