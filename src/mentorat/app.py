@@ -37,6 +37,7 @@ from mentorat.metrics import install_metrics
 from mentorat.offers.router import router as offers_router
 from mentorat.privacy.router import router as privacy_router
 from mentorat.proposals.router import router as proposals_router
+from mentorat.reports.router import router as reports_router
 from mentorat.settings import Settings, get_settings
 from mentorat.tokens.router import principals_router
 from mentorat.tokens.router import router as tokens_router
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         principals_router,
         privacy_router,
         audit_router,
+        reports_router,
         vocabulary_router.router,
     ):
         app.include_router(router)

@@ -1,4 +1,5 @@
-"""The `mentorat` command: serve, migrate, demo data, tokens, matching runs, retention."""
+"""The `mentorat` command: serve, migrate, demo data, tokens, matching runs, retention,
+imports and reports."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ app.add_typer(principals_app, name="principals")
 
 import_app = typer.Typer(help="Import children or mentors from CSV or XLSX.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+report_app = typer.Typer(
+    help="The duty's reports, as the API answers them (JSON, CSV or an SVG chart).",
+    no_args_is_help=True,
+)
+app.add_typer(report_app, name="report")
 
 T = TypeVar("T")
 
@@ -584,6 +590,138 @@ def import_mentors(
             dry_run=dry_run,
             progress=progress,
         ),
+    )
+
+
+ReportFormatOption = Annotated[
+    str, typer.Option("--format", help="json (default), csv or svg (the chart).")
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", help="Write to this file instead of stdout.")
+]
+
+
+def _write_report(
+    context: typer.Context,
+    fmt: str,
+    output: Path | None,
+    build: Callable[[AsyncSession, Principal], Awaitable[Any]],
+    rows: Callable[[Any], Any],
+    draw: Callable[[Any, Any], None],
+) -> None:
+    """Build a report as an administrator and write it in `fmt`: the bytes the API answers
+    for the same Accept."""
+    from functools import partial
+
+    from mentorat.errors import MentoratError
+    from mentorat.reports.rendering import MEDIA_TYPES, ReportFormat, render
+
+    try:
+        media_type = MEDIA_TYPES[ReportFormat(fmt)]
+    except ValueError:
+        raise typer.BadParameter("json, csv or svg.", param_hint="--format") from None
+    settings, url = _prepared_settings(context)
+    operator = Principal(id=UUID(int=0), name="mentorat report (CLI)", role=Role.admin)
+
+    async def work(database: Database) -> bytes:
+        async with database.sessionmaker() as session:
+            report = await build(session, operator)
+        response = await render(
+            media_type, report, partial(rows, report), partial(draw, report), filename="report"
+        )
+        return bytes(response.body)
+
+    try:
+        body = _run_in_session(settings, url, work)
+    except MentoratError as error:
+        typer.echo(f"Error: {error.detail}", err=True)
+        raise typer.Exit(2) from None
+    if output is None:
+        typer.echo(body.decode("utf-8-sig"), nl=False)
+    else:
+        output.write_bytes(body)
+        typer.echo(f"Report written to {output}.", err=True)
+
+
+@report_app.command("compliance")
+def report_compliance(
+    context: typer.Context,
+    departement: Annotated[str, typer.Option(help="Département code, e.g. 53.")],
+    school_year: Annotated[str, typer.Option(help="Such as 2026-2027.")],
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="A past day: the report as it stood then."),
+    ] = None,
+    fmt: ReportFormatOption = "json",
+    output: OutputOption = None,
+) -> None:
+    """Whether the mentoring duty was met in a school year (GET /v1/reports/compliance)."""
+    from mentorat.reports import charts
+    from mentorat.reports.compliance import compliance_report
+
+    _write_report(
+        context,
+        fmt,
+        output,
+        lambda session, operator: compliance_report(
+            session,
+            operator,
+            departement=departement,
+            school_year=school_year,
+            as_of=None if as_of is None else as_of.date(),
+        ),
+        charts.compliance_rows,
+        charts.draw_funnel,
+    )
+
+
+@report_app.command("survival")
+def report_survival(
+    context: typer.Context,
+    departement: Annotated[str, typer.Option(help="Département code, e.g. 53.")],
+    association: Annotated[UUID | None, typer.Option(help="Only this association's.")] = None,
+    fmt: ReportFormatOption = "json",
+    output: OutputOption = None,
+) -> None:
+    """How long mentorships last, Kaplan-Meier (GET /v1/reports/survival)."""
+    from mentorat.reports import charts
+    from mentorat.reports.survival import survival_report
+
+    _write_report(
+        context,
+        fmt,
+        output,
+        lambda session, operator: survival_report(
+            session, operator, departement=departement, association_id=association
+        ),
+        charts.survival_rows,
+        charts.draw_survival,
+    )
+
+
+@report_app.command("supply-gaps")
+def report_supply_gaps(
+    context: typer.Context,
+    departement: Annotated[str, typer.Option(help="Département code, e.g. 53.")],
+    limit: Annotated[int, typer.Option(min=1, max=20, help="Mentor profiles, at most.")] = 5,
+    cluster_km: Annotated[
+        float, typer.Option(min=1, max=100, help="Children within this many km form a group.")
+    ] = 15.0,
+    fmt: ReportFormatOption = "json",
+    output: OutputOption = None,
+) -> None:
+    """Where mentors are missing, and whom to recruit (GET /v1/reports/supply-gaps)."""
+    from mentorat.reports import supply_gaps
+
+    _write_report(
+        context,
+        fmt,
+        output,
+        lambda session, operator: supply_gaps.supply_gaps(
+            session, operator, departement, limit=limit, cluster_km=cluster_km
+        ),
+        supply_gaps.csv_rows,
+        supply_gaps.draw_chart,
     )
 
 

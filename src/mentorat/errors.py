@@ -97,3 +97,11 @@ class InvalidInput(MentoratError):
         super().__init__(
             detail, errors=[{"loc": list(location), "msg": detail, "type": "value_error"}]
         )
+
+
+class NotAcceptable(MentoratError):
+    """The Accept header names no media type the endpoint can answer in."""
+
+    status = 406
+    slug = "not-acceptable"
+    title = "No acceptable media type"

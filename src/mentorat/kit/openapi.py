@@ -135,6 +135,7 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
     from mentorat.mentorships import schemas as mentorships
     from mentorat.offers import schemas as offers
     from mentorat.profile import GoalCode, LanguageCode
+    from mentorat.reports import schemas as reports
     from mentorat.vocabulary_router import GoalKind
 
     aliases = {
@@ -161,6 +162,9 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
         "SchoolLevel": children.SchoolLevel,
         "PreferredMentorGender": children.PreferredGender,
         "Gender": mentors.Gender,
+        "FunnelStage": reports.FunnelStage,
+        "ReportDelay": reports.DelayName,
+        "ReportScope": reports.ReportScope,
     }
     return {get_args(alias): name for name, alias in aliases.items()}
 

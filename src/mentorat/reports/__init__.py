@@ -1,0 +1,1 @@
+"""The duty's reports: compliance funnel, mentorship survival, and their renderings."""
