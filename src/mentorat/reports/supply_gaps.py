@@ -107,7 +107,7 @@ async def supply_gaps(
     child_statement = waiting_children(departement_code, day)
     mentor_statement = mentors_serving(departement_code)
     children = await load_children(session, child_statement)
-    mentors = await load_mentors(session, mentor_statement, day)
+    mentors = await load_mentors(session, mentor_statement, day, departement_code)
     exclusions = await load_exclusions(
         session, children, mentors, child_statement, mentor_statement
     )

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -76,7 +76,6 @@ SEVERAL_CONSTRAINTS = "several_constraints"
 GOALS_NOT_COVERED = "goals_not_covered"
 _MEDOID_ROWS = 512  # rows of distances at a time when looking for a medoid
 DEFAULT_RADIUS_KM = 15.0  # a new mentor's default travel radius in the API
-_MENTOR_FIELDS = frozenset(mentor_field.name for mentor_field in fields(MentorArrays))
 
 
 @dataclass(frozen=True)
@@ -194,13 +193,8 @@ def _lifts(children: ChildArrays, mentors: MentorArrays) -> dict[Reason, _Lift]:
         Reason.NO_COMMON_AVAILABILITY: lambda c, t, x: (
             replace(c, availability=np.full_like(c.availability, 0xFF)), t, x
         ),
+        Reason.NO_AGREEMENT: lambda c, t, x: (c, replace(t, agreement_ok=np.ones(m, bool)), x),
     }  # fmt: skip
-    # The association-agreement constraint, where the matching has it (no_agreement).
-    no_agreement = getattr(Reason, "NO_AGREEMENT", None)
-    if no_agreement is not None:
-        lifts[no_agreement] = lambda c, t, x: (
-            c, replace(t, agreement_ok=np.ones(m, bool)), x
-        )  # fmt: skip
     return lifts
 
 
@@ -349,9 +343,8 @@ def _mask(bits: npt.NDArray[np.int64]) -> int:
 
 
 def usable_mentors(mentors: MentorArrays) -> BoolArray:
-    """Mentors who may be proposed at all: active, checked, under agreement where it applies."""
-    under_agreement = getattr(mentors, "agreement_ok", True)  # where agreements are matched
-    return mentors.active & mentors.honorability_ok & under_agreement  # type: ignore[no-any-return]
+    """Mentors who may be proposed at all: active, checked, under agreement."""
+    return mentors.active & mentors.honorability_ok & mentors.agreement_ok  # type: ignore[no-any-return]
 
 
 def typical_mentor(mentors: MentorArrays, capacity: int) -> TypicalMentor:
@@ -420,12 +413,8 @@ def build_profile(
 
 def profile_arrays(children: ChildArrays, profile: Profile) -> MentorArrays:
     """The profile as a pool of one mentor, at its anchor child's place, meeting every
-    condition on the mentor alone (active, checked, under agreement where that applies)."""
-    conditions = {
-        name: [True]
-        for name in ("active", "honorability_ok", "agreement_ok")
-        if name in _MENTOR_FIELDS
-    }
+    condition on the mentor alone (active, checked, under agreement)."""
+    conditions = {name: [True] for name in ("active", "honorability_ok", "agreement_ok")}
     return MentorArrays(
         **conditions,
         lat=children.lat[[profile.anchor]],
