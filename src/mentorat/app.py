@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -26,6 +26,7 @@ from mentorat.kit.middleware import (
 )
 from mentorat.kit.openapi import operation_id
 from mentorat.kit.problems import install_problem_handlers
+from mentorat.kit.query import reject_unknown_query_parameters
 from mentorat.matching.router import children_router as matching_children_router
 from mentorat.matching.router import runs_router as matching_runs_router
 from mentorat.matching.service import recover_abandoned_runs
@@ -36,6 +37,7 @@ from mentorat.offers.router import router as offers_router
 from mentorat.privacy.router import router as privacy_router
 from mentorat.proposals.router import router as proposals_router
 from mentorat.settings import Settings, get_settings
+from mentorat.situation.router import router as situation_router
 from mentorat.tokens.router import principals_router
 from mentorat.tokens.router import router as tokens_router
 
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         static_url="/docs/assets",
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.settings = settings
     app.state.oidc_verifier = OidcVerifier.from_settings(settings)
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health.router)
     for router in (
         departements_router,
+        situation_router,
         associations_router,
         children_router,
         mentors_router,

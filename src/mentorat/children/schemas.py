@@ -18,6 +18,13 @@ from mentorat.kit.schemas import (
 )
 from mentorat.models.child import PREFERRED_MENTOR_GENDERS, SCHOOL_LEVELS
 from mentorat.profile import Availability, Goals, Languages, Location, WeeklySlot
+from mentorat.situation.schemas import (
+    NEXT_ACTION,
+    NEXT_ACTION_DUE_ON,
+    SITUATION,
+    NextAction,
+    Situation,
+)
 
 SchoolLevel = Literal[SCHOOL_LEVELS]  # type: ignore[valid-type]
 PreferredGender = Literal[PREFERRED_MENTOR_GENDERS]  # type: ignore[valid-type]
@@ -145,6 +152,9 @@ class Child(ReadSchema):
                     "id": "3f1c9b52-7a0e-4d5b-9a63-2f7e4c1d8b90",
                     "departement_code": "53",
                     **CHILD_EXAMPLE,
+                    "situation": "assessment_due",
+                    "next_action": "assess",
+                    "next_action_due_on": "2026-09-01",
                     "version": 1,
                     "created_at": "2026-09-01T09:30:00Z",
                     "updated_at": "2026-09-01T09:30:00Z",
@@ -170,6 +180,9 @@ class Child(ReadSchema):
     languages: list[str] = Field(description="Languages the mentor should speak (any of them).")
     remote_ok: bool = Field(description=REMOTE_OK)
     referent_educator: str | None = Field(description=REFERENT_EDUCATOR)
+    situation: Situation = Field(description=SITUATION)
+    next_action: NextAction = Field(description=NEXT_ACTION)
+    next_action_due_on: date | None = Field(description=NEXT_ACTION_DUE_ON)
     version: int = Field(
         description="Incremented on every change; the ETag to send back in If-Match."
     )

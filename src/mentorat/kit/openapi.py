@@ -134,6 +134,7 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
     from mentorat.mentorships import schemas as mentorships
     from mentorat.offers import schemas as offers
     from mentorat.profile import GoalCode, LanguageCode
+    from mentorat.situation import schemas as situation
     from mentorat.vocabulary_router import GoalKind
 
     aliases = {
@@ -156,6 +157,9 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
         "SchoolLevel": children.SchoolLevel,
         "PreferredMentorGender": children.PreferredGender,
         "Gender": mentors.Gender,
+        "Situation": situation.Situation,
+        "NextAction": situation.NextAction,
+        "DueKind": situation.DueKind,
     }
     return {get_args(alias): name for name, alias in aliases.items()}
 
