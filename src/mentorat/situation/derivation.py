@@ -208,7 +208,7 @@ def with_situation(
         select(Offer.id)
         .where(
             Offer.child_id == Child.id,
-            Offer.offered_on > mentorships.c.ended_on,
+            Offer.offered_on >= mentorships.c.ended_on,  # the same day counts: days, not times
             Offer.offered_on <= day.c.on,
         )
         .correlate(Child, day, mentorships)
