@@ -26,7 +26,9 @@ def _query_names(dependant: Dependant) -> set[str]:
 async def reject_unknown_query_parameters(request: Request) -> None:
     """An app-wide dependency: every name in the query string must be one the route reads."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    # Undocumented pages (docs, metrics) are left alone: Swagger UI's OAuth redirect receives
+    # whatever the identity provider sends.
+    if not isinstance(route, APIRoute) or not route.include_in_schema:
         return
     declared = declared_query_parameters(route)
     unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in declared]
