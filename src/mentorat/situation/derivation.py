@@ -94,10 +94,11 @@ def with_situation(
     day_value: ColumnElement[date] = (
         local_today(Child.departement_code) if as_of is None else literal(as_of, Date)
     )
-    day = select(day_value.label("on")).correlate(Child).lateral("situation_day")
+    day = select(day_value.label("on")).correlate(Child).offset(0).lateral("situation_day")
 
+    school = Departement.__table__.alias("situation_departement")
     college_entry = func.make_date(
-        Child.college_entry_year, Departement.school_start_month, Departement.school_start_day
+        Child.college_entry_year, school.c.school_start_month, school.c.school_start_day
     )
     first_due_on = case(
         (Child.legal_situation == "young_adult", Child.mentoring_requested_on),
@@ -123,7 +124,8 @@ def with_situation(
                 Child.legal_situation == "young_adult", Child.mentoring_requested_on.is_(None)
             ).label("not_asked"),
         )
-        .where(Departement.code == Child.departement_code)
+        .correlate(Child, school, day)
+        .offset(0)
         .lateral("situation_basis")
     )
 
@@ -202,6 +204,7 @@ def with_situation(
             ended_on.label("ended_on"),
         )
         .correlate(Child)
+        .offset(0)
         .lateral("situation_mentorships")
     )
     offered_after_end = (
@@ -249,8 +252,13 @@ def with_situation(
         (offer_outcome == "refused", "refused"),
         else_="waiting_for_mentor",
     )
-    earlier = (Child, day, basis, assessment, offer, mentorships)
-    derived = select(situation.label("situation")).correlate(*earlier).lateral("situation_derived")
+    earlier = (Child, school, day, basis, assessment, offer, mentorships)
+    derived = (
+        select(situation.label("situation"))
+        .correlate(*earlier)
+        .offset(0)
+        .lateral("situation_derived")
+    )
 
     assess_or_renew = case((assessment.c.assessed_on.is_(None), "assess"), else_="renew_assessment")
     renewal_action = case((assessment.c.assessed_on.is_(None), "none"), else_="renew_assessment")
@@ -290,12 +298,14 @@ def with_situation(
             cast(next_action_due_on, Date).label("next_action_due_on"),
         )
         .correlate(*earlier, derived)
+        .offset(0)
         .lateral("situation_action")
     )
 
     child = Child.__table__
     derivation = (
-        child.join(day, true())
+        child.join(school, school.c.code == Child.departement_code)
+        .join(day, true())
         .join(basis, true())
         .outerjoin(assessment, true())
         .outerjoin(offer, true())
