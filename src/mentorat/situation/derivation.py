@@ -21,7 +21,18 @@ of children and their situations is one statement. The rules, on a day D (the as
 The first assessment is due on the day a child of 11 or more comes into care (or comes into
 care on or after collège entry), else on the first school day of the year of collège entry
 (the département's setting); for a young adult, on the day they asked. Then yearly.
-An offer is decided on the date its last required answer was given (not when it was typed in).
+An offer is decided on the date its last required answer was given (not when it was typed in);
+an offer made on the day a mentorship ended counts as made after it.
+
+Next action and its due date: `assess` / `renew_assessment` on the assessment's due date
+(also the yearly renewal of a child proposed or in a mentorship), `inform_and_offer` 30 days
+after the assessment, `collect_agreements` 30 days after the offer, `propose_mentor` 30 days
+after the decision, `renew_assessment` a year after an assessment that did not recommend
+mentoring or whose offer was refused; `none` when the child left care or is a young adult who
+has not asked.
+
+Assessments, offers and consent facts count when dated on or before D; proposals and
+mentorships as they stand now (their history is not replayed).
 """
 
 from __future__ import annotations
@@ -94,6 +105,9 @@ def with_situation(
     day_value: ColumnElement[date] = (
         local_today(Child.departement_code) if as_of is None else literal(as_of, Date)
     )
+    # Each LATERAL without LIMIT is fenced with OFFSET 0: pulled up, its expressions would be
+    # copied into every expression that reads them (the situation into each branch of the
+    # next action), and a page of the due list took seconds instead of milliseconds.
     day = select(day_value.label("on")).correlate(Child).offset(0).lateral("situation_day")
 
     school = Departement.__table__.alias("situation_departement")
