@@ -88,12 +88,11 @@ SELECT o.id, p.party, CASE WHEN hashtext(o.id::text) % 9 = 0 THEN 'refused' ELSE
        ('child', 'young_adult'));
 """
 
+
 async def populate(session: AsyncSession, children: int) -> dict[str, int]:
     for statement in POPULATE.split(";\n"):
         if statement.strip():
-            await session.execute(
-                text(statement), {"slots": availability(), "children": children}
-            )
+            await session.execute(text(statement), {"slots": availability(), "children": children})
     # Mentorships for 40 % of the accepted offers (a third of them ended), one mentor each.
     association = await create_association(session, departements=("53",))
     await session.execute(
@@ -135,7 +134,8 @@ async def populate(session: AsyncSession, children: int) -> dict[str, int]:
             )
         )
     ).one()
-    return dict(zip(("children", "assessments", "offers", "consents", "mentorships"), counts))
+    names = ("children", "assessments", "offers", "consents", "mentorships")
+    return dict(zip(names, counts, strict=True))
 
 
 async def page(session: AsyncSession, filters: ChildFilters) -> Any:
@@ -154,9 +154,7 @@ async def counts(session: AsyncSession) -> Any:
 
 
 async def due(session: AsyncSession) -> Any:
-    return await due_list(
-        session, READER, "53", as_of=None, until=None, limit=50, cursor=None
-    )
+    return await due_list(session, READER, "53", as_of=None, until=None, limit=50, cursor=None)
 
 
 async def time_ms(
