@@ -196,6 +196,9 @@ class TestContents:
             f"/v1/departements/{CODE}/due?as_of=2027-01-10&until=2027-01-09", headers=headers
         )
         assert_problem(response, 422, "query.until")
+        for query in ("as_of=9999-12-31", "as_of=0001-01-01", "until=2999-01-01", "as_of=x"):
+            response = await client.get(f"/v1/departements/{CODE}/due?{query}", headers=headers)
+            assert_problem(response, 422, "query." + query.split("=")[0])
 
 
 class TestScope:

@@ -149,3 +149,12 @@ async def ids_of(
     response = await client.get(path, params={"child_id": str(child_id)}, headers=headers)
     assert response.status_code == 200, response.text
     return [item["id"] for item in response.json()["items"]]
+
+
+class TestBadSearchInput:
+    async def test_a_nul_or_overlong_query_is_a_422(
+        self, client: httpx.AsyncClient, actors: Actors
+    ) -> None:
+        for query in ("q=a%00b", "q=" + "a" * 65, "due_before=2026-13-01"):
+            response = await client.get(f"/v1/children?{query}", headers=actors.educator_53)
+            assert_problem(response, 422, "query." + query.split("=")[0])

@@ -77,6 +77,7 @@ async def list_children(
         Query(
             min_length=1,
             max_length=64,
+            pattern=r"^[^\x00]+$",  # PostgreSQL text holds no NUL
             description="Prefix of the reference or of the first name, case-insensitive.",
         ),
     ] = None,

@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.audit.service import record_child_reads
 from mentorat.auth.principal import Principal
 from mentorat.errors import InvalidInput, NotFound
+from mentorat.kit.bounds import date_in_range
 from mentorat.kit.clock import today_in
 from mentorat.kit.pagination import paginate_rows
 from mentorat.models import Child, Departement
 from mentorat.situation.derivation import with_situation
 
 MAX_SPAN_DAYS = 366
+OUT_OF_RANGE_DATE = "must lie between 1900-01-01 and 2200-12-31"
 # Actions due by the end of the period; a mentor to propose only once the child has waited
 # more than the 30 days it is due within.
 DUE_BY_END = ("assess", "renew_assessment", "inform_and_offer", "collect_agreements")
@@ -52,6 +54,9 @@ async def due_list(
         raise NotFound(f"No département {code} in your scope.")
     if await session.get(Departement, code) is None:
         raise NotFound(f"No département {code}.")
+    for name, value in (("as_of", as_of), ("until", until)):
+        if value is not None and not date_in_range(value):
+            raise InvalidInput(f"{name} {OUT_OF_RANGE_DATE}.", field=("query", name))
     day = as_of or today_in(code)
     end = until or end_of_week(day)
     if end < day:
