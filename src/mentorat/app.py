@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -28,6 +28,7 @@ from mentorat.kit.middleware import (
 )
 from mentorat.kit.openapi import operation_id
 from mentorat.kit.problems import install_problem_handlers
+from mentorat.kit.query import reject_unknown_query_parameters
 from mentorat.matching.router import children_router as matching_children_router
 from mentorat.matching.router import runs_router as matching_runs_router
 from mentorat.matching.service import recover_abandoned_runs
@@ -39,6 +40,7 @@ from mentorat.privacy.router import router as privacy_router
 from mentorat.proposals.router import router as proposals_router
 from mentorat.reports.router import router as reports_router
 from mentorat.settings import Settings, get_settings
+from mentorat.situation.router import router as situation_router
 from mentorat.tokens.router import principals_router
 from mentorat.tokens.router import router as tokens_router
 
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         static_url="/docs/assets",
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.settings = settings
     app.state.oidc_verifier = OidcVerifier.from_settings(settings)
@@ -107,6 +110,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health.router)
     for router in (
         departements_router,
+        situation_router,
         associations_router,
         agreements_router,
         children_router,

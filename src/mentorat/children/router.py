@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from mentorat.auth.dependencies import Admin, ChildReader, ChildWriter
 from mentorat.children import service, spreadsheet
+from mentorat.children.repository import SituatedChild
 from mentorat.children.schemas import (
     FIRST_COLLEGE_ENTRY_YEAR,
     LAST_COLLEGE_ENTRY_YEAR,
@@ -14,15 +15,16 @@ from mentorat.children.schemas import (
     ChildCreate,
     ChildUpdate,
 )
+from mentorat.children.service import ChildFilters
 from mentorat.kit.etag import IfMatch, set_etag
 from mentorat.kit.idempotency import IdempotencyDep, respond_created
 from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
-from mentorat.kit.schemas import DepartementCode, QueryFlag, column_values
+from mentorat.kit.schemas import DepartementCode, IsoDate, QueryFlag, column_values
 from mentorat.kit.session import DbSession
-from mentorat.models import Child as ChildRow
 from mentorat.profile import profile_from_row
+from mentorat.situation.schemas import Situation
 from mentorat.spreadsheets.schemas import ImportReport
 from mentorat.spreadsheets.uploads import IMPORT_REQUEST_BODY
 from mentorat.spreadsheets.writing import (
@@ -34,8 +36,17 @@ from mentorat.spreadsheets.writing import (
 router = APIRouter(prefix="/v1/children", tags=["children"], responses=problems(401, 403, 422))
 
 
-def to_schema(child: ChildRow) -> Child:
-    return Child.model_validate({**column_values(child), **profile_from_row(child)})
+def to_schema(found: SituatedChild) -> Child:
+    child = found.child
+    return Child.model_validate(
+        {
+            **column_values(child),
+            **profile_from_row(child),
+            "situation": found.situation,
+            "next_action": found.next_action,
+            "next_action_due_on": found.next_action_due_on,
+        }
+    )
 
 
 @router.get(
@@ -53,29 +64,45 @@ async def list_children(
         int | None, Query(ge=FIRST_COLLEGE_ENTRY_YEAR, le=LAST_COLLEGE_ENTRY_YEAR)
     ] = None,
     include_deleted: Annotated[QueryFlag, Query(description="Admins only.")] = False,
+    situation: Annotated[
+        list[Situation] | None,
+        Query(description="Only children in these situations (repeat the parameter)."),
+    ] = None,
+    due_before: Annotated[
+        IsoDate | None,
+        Query(description="Only children whose next action is due before this date."),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[^\x00]+$",  # PostgreSQL text holds no NUL
+            description="Prefix of the reference or of the first name, case-insensitive.",
+        ),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Child] | Response:
-    """`Accept: text/csv` (or XLSX) streams every child listed, each audited as read."""
+    """Children in your scope, the oldest record first, each with its situation, next action
+    and its due date; filtered by situation, due date, and reference or first-name prefix.
+    `Accept: text/csv` (or XLSX) streams every child listed (the import's columns), each
+    audited as read."""
+    filters = ChildFilters(
+        departement=departement,
+        college_entry_year=college_entry_year,
+        include_deleted=include_deleted,
+        situations=tuple(situation or ()),
+        due_before=due_before,
+        query=q,
+    )
     if (fmt := requested_format(request)) is not None:
-        statement = await service.export_children(
-            session,
-            principal,
-            departement=departement,
-            college_entry_year=college_entry_year,
-            include_deleted=include_deleted,
-        )
+        statement = await service.export_children(session, principal, filters)
         return spreadsheet_response(
             request, fmt, statement, spreadsheet.EXPORT_HEADER, spreadsheet.export_cells, "children"
         )
     rows, next_cursor = await service.list_children(
-        session,
-        principal,
-        departement=departement,
-        college_entry_year=college_entry_year,
-        include_deleted=include_deleted,
-        limit=limit,
-        cursor=cursor,
+        session, principal, filters, limit=limit, cursor=cursor
     )
     return Page(items=[to_schema(row) for row in rows], next_cursor=next_cursor)
 
@@ -101,7 +128,7 @@ async def create_child(
     return await respond_created(
         idempotent,
         response,
-        to_schema(created),
+        to_schema(await service.situated(session, created)),
         location=f"/v1/children/{created.id}",
         version=created.version,
     )
@@ -148,9 +175,9 @@ async def get_child(
 ) -> Child:
     """One child in your scope, with its `ETag`: administrators, and the managers and
     educators of the child's département. The read is audited."""
-    child = await service.get_child(session, principal, child_id)
-    set_etag(response, child.version)
-    return to_schema(child)
+    found = await service.get_child(session, principal, child_id)
+    set_etag(response, found.child.version)
+    return to_schema(found)
 
 
 @router.patch(
@@ -170,7 +197,7 @@ async def update_child(
     Send the `ETag` in `If-Match` so as not to overwrite a change made meanwhile (412); audited."""
     child = await service.update_child(session, principal, child_id, body, if_match)
     set_etag(response, child.version)
-    return to_schema(child)
+    return to_schema(await service.situated(session, child))
 
 
 @router.delete(

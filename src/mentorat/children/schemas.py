@@ -20,6 +20,13 @@ from mentorat.kit.schemas import (
 from mentorat.models.child import PREFERRED_MENTOR_GENDERS, SCHOOL_LEVELS
 from mentorat.models.legal import LEGAL_SITUATIONS
 from mentorat.profile import Availability, Goals, Languages, Location, WeeklySlot
+from mentorat.situation.schemas import (
+    NEXT_ACTION,
+    NEXT_ACTION_DUE_ON,
+    SITUATION,
+    NextAction,
+    Situation,
+)
 
 SchoolLevel = Literal[SCHOOL_LEVELS]  # type: ignore[valid-type]
 PreferredGender = Literal[PREFERRED_MENTOR_GENDERS]  # type: ignore[valid-type]
@@ -197,6 +204,9 @@ class Child(ReadSchema):
                     **CHILD_EXAMPLE,
                     "left_care_on": None,
                     "mentoring_requested_on": None,
+                    "situation": "assessment_due",
+                    "next_action": "assess",
+                    "next_action_due_on": "2026-09-01",
                     "version": 1,
                     "created_at": "2026-09-01T09:30:00Z",
                     "updated_at": "2026-09-01T09:30:00Z",
@@ -226,6 +236,9 @@ class Child(ReadSchema):
     left_care_on: date | None = Field(description=LEFT_CARE_ON)
     legal_situation: LegalSituation = Field(description=LEGAL_SITUATION)
     mentoring_requested_on: date | None = Field(description=MENTORING_REQUESTED_ON)
+    situation: Situation = Field(description=SITUATION)
+    next_action: NextAction = Field(description=NEXT_ACTION)
+    next_action_due_on: date | None = Field(description=NEXT_ACTION_DUE_ON)
     version: int = Field(
         description="Incremented on every change; the ETag to send back in If-Match."
     )

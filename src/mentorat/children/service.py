@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.audit.service import record, record_child_reads
@@ -14,8 +16,9 @@ from mentorat.children.schemas import ChildCreate, ChildUpdate
 from mentorat.errors import InvalidInput, NotFound
 from mentorat.kit.clock import today_in
 from mentorat.kit.etag import check_if_match
-from mentorat.kit.pagination import paginate
+from mentorat.kit.pagination import paginate_rows
 from mentorat.kit.repository import flush
+from mentorat.kit.text import LIKE_ESCAPE, like_prefix
 from mentorat.models import Child, Departement
 from mentorat.privacy.subjects import (
     child_subject_ids,
@@ -23,6 +26,7 @@ from mentorat.privacy.subjects import (
     forget_stored_answers,
 )
 from mentorat.profile import profile_to_columns
+from mentorat.situation.derivation import SituationColumns, with_situation
 from mentorat.spreadsheets.audit import record_reads_of
 
 ENTITY = "child"
@@ -46,76 +50,109 @@ def _check_care_facts(child: Child, changed: set[str] | None = None) -> None:
     raise InvalidInput(problems[field], field=("body", field))
 
 
-def _listed(
-    principal: Principal,
-    *,
-    departement: str | None,
-    college_entry_year: int | None,
-    include_deleted: bool,
-) -> Select[tuple[Child]]:
-    statement = repository.scoped(principal, include_deleted=include_deleted)
-    if departement is not None:
-        statement = statement.where(Child.departement_code == departement)
-    if college_entry_year is not None:
-        statement = statement.where(Child.college_entry_year == college_entry_year)
+@dataclass(frozen=True, slots=True)
+class ChildFilters:
+    """What a list of children is narrowed to (each one part of the cursor's signature)."""
+
+    departement: str | None = None
+    college_entry_year: int | None = None
+    include_deleted: bool = False
+    situations: tuple[str, ...] = ()
+    due_before: date | None = None
+    query: str | None = None
+
+    def signed(self) -> dict[str, Any]:
+        return {
+            "departement": self.departement,
+            "college_entry_year": self.college_entry_year,
+            "include_deleted": self.include_deleted,
+            "situation": sorted(set(self.situations)),
+            "due_before": self.due_before,
+            "q": self.query,
+        }
+
+    @property
+    def on_situation(self) -> bool:
+        return bool(self.situations) or self.due_before is not None
+
+
+def _listed(principal: Principal, filters: ChildFilters) -> Select[tuple[Child]]:
+    statement = repository.scoped(principal, include_deleted=filters.include_deleted)
+    if filters.departement is not None:
+        statement = statement.where(Child.departement_code == filters.departement)
+    if filters.college_entry_year is not None:
+        statement = statement.where(Child.college_entry_year == filters.college_entry_year)
+    if filters.query is not None:
+        # Matches the prefix indexes on lower(reference) and lower(first_name).
+        pattern = like_prefix(filters.query)
+        statement = statement.where(
+            or_(
+                func.lower(Child.reference).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(Child.first_name).like(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    return statement
+
+
+def _on_situation(
+    statement: Select[Any], columns: SituationColumns, filters: ChildFilters
+) -> Select[Any]:
+    if filters.situations:
+        statement = statement.where(columns.situation.in_(filters.situations))
+    if filters.due_before is not None:
+        statement = statement.where(columns.next_action_due_on < filters.due_before)
     return statement
 
 
 async def list_children(
     session: AsyncSession,
     principal: Principal,
+    filters: ChildFilters,
     *,
-    departement: str | None,
-    college_entry_year: int | None,
-    include_deleted: bool,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Child], str | None]:
-    statement = _listed(
-        principal,
-        departement=departement,
-        college_entry_year=college_entry_year,
-        include_deleted=include_deleted,
-    )
-    children, next_cursor = await paginate(
-        session, statement, [Child.created_at, Child.id], limit=limit, cursor=cursor,
-        scope="children",
-        filters={
-            "departement": departement, "college_entry_year": college_entry_year,
-            "include_deleted": include_deleted,
-        },
+) -> tuple[list[repository.SituatedChild], str | None]:
+    statement, columns = repository.situated(_listed(principal, filters))
+    rows, next_cursor = await paginate_rows(
+        session, _on_situation(statement, columns, filters), [Child.created_at, Child.id],
+        lambda row: [row[0].created_at, row[0].id], limit=limit, cursor=cursor,
+        scope="children", filters=filters.signed(),
     )  # fmt: skip
+    children = [repository.to_situated(row) for row in rows]
     await record_child_reads(
-        session, principal, [(child.id, child.departement_code) for child in children], via="list"
+        session,
+        principal,
+        [(item.child.id, item.child.departement_code) for item in children],
+        via="list",
     )
     return children, next_cursor
 
 
 async def export_children(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    departement: str | None,
-    college_entry_year: int | None,
-    include_deleted: bool,
+    session: AsyncSession, principal: Principal, filters: ChildFilters
 ) -> Select[tuple[Child]]:
     """The ordered statement of every listed child, each audited as read (one INSERT)."""
-    statement = _listed(
-        principal,
-        departement=departement,
-        college_entry_year=college_entry_year,
-        include_deleted=include_deleted,
-    )
+    statement = _listed(principal, filters)
+    if filters.on_situation:
+        joined, columns = with_situation(statement)
+        statement = _on_situation(joined, columns, filters)
     await record_reads_of(session, principal, statement.subquery(), via="export")
     return statement.order_by(Child.created_at, Child.id)
 
 
-async def get_child(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> Child:
-    child = await repository.get_scoped(session, principal, child_id)
+async def get_child(
+    session: AsyncSession, principal: Principal, child_id: uuid.UUID
+) -> repository.SituatedChild:
+    found = await repository.get_situated(session, principal, child_id)
     await record(
-        session, principal, "read", ENTITY, [child.id], departement_code=child.departement_code
+        session,
+        principal,
+        "read",
+        ENTITY,
+        [found.child.id],
+        departement_code=found.child.departement_code,
     )
-    return child
+    return found
 
 
 async def create_child(session: AsyncSession, principal: Principal, data: ChildCreate) -> Child:
@@ -198,3 +235,8 @@ async def purge_child(session: AsyncSession, principal: Principal, child_id: uui
     await session.delete(child)  # the rest goes by ON DELETE CASCADE
     await flush(session)
     await record(session, principal, "purge", ENTITY, [child_id], departement_code=departement_code)
+
+
+async def situated(session: AsyncSession, child: Child) -> repository.SituatedChild:
+    """A child just written, with its situation as it now stands."""
+    return await repository.situation_of(session, child)

@@ -136,6 +136,7 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
     from mentorat.offers import schemas as offers
     from mentorat.profile import GoalCode, LanguageCode
     from mentorat.reports import schemas as reports
+    from mentorat.situation import schemas as situation
     from mentorat.vocabulary_router import GoalKind
 
     aliases = {
@@ -165,6 +166,9 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
         "FunnelStage": reports.FunnelStage,
         "ReportDelay": reports.DelayName,
         "ReportScope": reports.ReportScope,
+        "Situation": situation.Situation,
+        "NextAction": situation.NextAction,
+        "DueKind": situation.DueKind,
     }
     return {get_args(alias): name for name, alias in aliases.items()}
 

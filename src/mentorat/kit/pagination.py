@@ -7,9 +7,10 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Row, Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from mentorat.kit.cursors import Filters, read_cursor, sign_cursor
 
@@ -71,6 +72,34 @@ async def paginate(
     last = rows[-1]
     values = [getattr(last, column.key) for column in order_by]
     return rows, await sign_cursor(session, scope, filters, values)
+
+
+async def paginate_rows(
+    session: AsyncSession,
+    statement: Select[Any],
+    order_by: Sequence[ColumnElement[Any]],
+    key_of: Callable[[Row[Any]], Sequence[Any]],
+    *,
+    limit: int,
+    cursor: str | None,
+    scope: str,
+    filters: Filters | None = None,
+    descending: bool = False,
+) -> tuple[list[Row[Any]], str | None]:
+    """`paginate` for statements of several columns (an entity and derived values): whole
+    rows, ordered by any columns; `key_of` reads a row's `order_by` values."""
+    filters = filters or {}
+    if cursor is not None:
+        types = [column.type.python_type for column in order_by]
+        after = await read_cursor(session, scope, filters, cursor, types)
+        key, resume_at = tuple_(*order_by), tuple_(*after)
+        statement = statement.where(key < resume_at if descending else key > resume_at)
+    ordering = [column.desc() for column in order_by] if descending else list(order_by)
+    rows = list((await session.execute(statement.order_by(*ordering).limit(limit + 1))).all())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, await sign_cursor(session, scope, filters, list(key_of(rows[-1])))
 
 
 async def paginate_computed(

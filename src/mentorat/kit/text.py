@@ -24,3 +24,14 @@ def name_key(name: str) -> str:
     space inside a word share one key; accents still count ("Ombrés" is another name)."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
     return _visible(folded)
+
+
+LIKE_ESCAPE = "\\"
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern matching the lower-cased values that start with `text` (its %, _ and
+    backslashes taken literally)."""
+    folded = unicodedata.normalize("NFC", text).lower()
+    escaped = "".join(LIKE_ESCAPE + char if char in "%_\\" else char for char in folded)
+    return escaped + "%"

@@ -59,12 +59,16 @@ async def list_mentorships(
             "objectives have all gone stale (unchanged for 30 days or past their target date)."
         ),
     ] = None,
+    child_id: Annotated[
+        uuid.UUID | None,
+        Query(description="Only this child's mentorships; a child out of scope lists nothing."),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Mentorship] | Response:
-    """Mentorships in your scope, the oldest first, optionally of one `state` or needing
-    attention; the association side sees of the child only what a mentor needs. `Accept: text/csv`
-    (or XLSX) streams them all. Any role."""
+    """Mentorships in your scope, the oldest first, optionally of one `state`, of one child
+    (`child_id`) or needing attention; the association side sees of the child only what a
+    mentor needs. `Accept: text/csv` (or XLSX) streams them all. Any role."""
     if (fmt := requested_format(request)) is not None:
 
         async def page(
@@ -75,6 +79,7 @@ async def list_mentorships(
                 principal,
                 state=state,
                 needs_attention=needs_attention,
+                child_id=child_id,
                 limit=EXPORT_PAGE,
                 cursor=after,
             )
@@ -82,7 +87,13 @@ async def list_mentorships(
 
         return paged_response(request, fmt, Mentorship, page, "mentorships")
     rows, next_cursor = await service.list_mentorships(
-        session, principal, state=state, needs_attention=needs_attention, limit=limit, cursor=cursor
+        session,
+        principal,
+        state=state,
+        needs_attention=needs_attention,
+        child_id=child_id,
+        limit=limit,
+        cursor=cursor,
     )
     views = await service.views(session, principal, rows)
     return Page(items=[Mentorship.model_validate(v) for v in views], next_cursor=next_cursor)

@@ -230,18 +230,22 @@ async def list_mentorships(
     *,
     state: str | None,
     needs_attention: bool | None,
+    child_id: uuid.UUID | None = None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Mentorship], str | None]:
     statement: Select[Any] = repository.scoped(principal)
     if state is not None:
         statement = statement.where(Mentorship.state == state)
+    if child_id is not None:  # a child out of scope lists nothing, like any filter
+        statement = statement.where(Mentorship.child_id == child_id)
     if needs_attention is not None:
         condition = _needs_attention(today_in(principal.departement_code))
         statement = statement.where(condition if needs_attention else ~condition)
     mentorships, next_cursor = await paginate(
         session, statement, [Mentorship.created_at, Mentorship.id], limit=limit, cursor=cursor,
-        scope="mentorships", filters={"state": state, "needs_attention": needs_attention},
+        scope="mentorships",
+        filters={"state": state, "needs_attention": needs_attention, "child_id": child_id},
     )  # fmt: skip
     await repository.audit_reads(session, principal, mentorships, via="mentorships")
     return mentorships, next_cursor

@@ -110,6 +110,7 @@ class Mentorship(TimestampMixin, VersionedMixin, Base):
         ),
         Index("ix_mentorship_mentor_live", "mentor_id", postgresql_where=text("state <> 'ended'")),
         Index("ix_mentorship_departement", "departement_code", "created_at", "id"),
+        Index("ix_mentorship_child", "child_id", "ended_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

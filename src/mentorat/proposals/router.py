@@ -62,25 +62,34 @@ async def list_proposals(
     session: DbSession,
     principal: AnyRole,
     status_filter: Annotated[ProposalStatus | None, Query(alias="status")] = None,
+    child_id: Annotated[
+        uuid.UUID | None, Query(description="Only this child's proposals (département side).")
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Proposal] | Response:
     """Proposals in your scope (never simulated ones), the oldest first, optionally of one
-    `status`; the association side sees no child id. `Accept: text/csv` (or XLSX) streams them
-    all. Any role."""
+    `status` or of one child (`child_id`; a child out of your scope lists nothing); the
+    association side sees no child id. `Accept: text/csv` (or XLSX) streams them all. Any
+    role."""
     if (fmt := requested_format(request)) is not None:
 
         async def page(
             export_session: AsyncSession, after: str | None
         ) -> tuple[list[dict[str, object]], str | None]:
             rows, next_cursor = await service.list_proposals(
-                export_session, principal, status=status_filter, limit=EXPORT_PAGE, cursor=after
+                export_session,
+                principal,
+                status=status_filter,
+                child_id=child_id,
+                limit=EXPORT_PAGE,
+                cursor=after,
             )
             return await service.views(export_session, principal, rows), next_cursor
 
         return paged_response(request, fmt, Proposal, page, "proposals")
     rows, next_cursor = await service.list_proposals(
-        session, principal, status=status_filter, limit=limit, cursor=cursor
+        session, principal, status=status_filter, child_id=child_id, limit=limit, cursor=cursor
     )
     views = await service.views(session, principal, rows)
     return Page(items=[Proposal.model_validate(v) for v in views], next_cursor=next_cursor)

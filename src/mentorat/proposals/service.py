@@ -74,15 +74,19 @@ async def list_proposals(
     principal: Principal,
     *,
     status: str | None,
+    child_id: uuid.UUID | None = None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Proposal], str | None]:
+    """A child out of scope is filtered like any other: an empty list."""
     statement = scoped(principal)
     if status is not None:
         statement = statement.where(Proposal.status == status)
+    if child_id is not None:
+        statement = statement.where(Proposal.child_id == child_id)
     proposals, next_cursor = await paginate(
         session, statement, [Proposal.created_at, Proposal.id], limit=limit, cursor=cursor,
-        scope="proposals", filters={"status": status},
+        scope="proposals", filters={"status": status, "child_id": child_id},
     )  # fmt: skip
     await audit_reads(session, principal, proposals, via="proposals")
     return proposals, next_cursor
