@@ -1,22 +1,17 @@
-"""Reproducible demo data for département 53 (Mayenne): associations and their agreements,
-children and mentors."""
+"""The demo's people: where children and mentors live, their goals and free hours."""
 
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.agreements.service import add_agreement
-from mentorat.models import Association, Child, Departement, Mentor, Offer, OfferConsent
+from mentorat.models import Association
 from mentorat.profile import WeeklySlot, availability_to_bytes
-
-DEMO_DEPARTEMENT = "53"
-DEMO_MARKER_ASSOCIATION = "Les Ombres — Mayenne"
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ TOWNS: tuple[Town, ...] = (
 )
 
 ASSOCIATIONS: tuple[tuple[str, str, str], ...] = (
-    (DEMO_MARKER_ASSOCIATION, "Claire Morin", "mayenne@lesombres.example.org"),
+    ("Les Ombres — Mayenne", "Claire Morin", "mayenne@lesombres.example.org"),
     ("Parrains par Mille 53", "Yannick Le Goff", "contact@ppm53.example.org"),
     ("Mentorat Solidaire Laval", "Sophie Besnard", "bonjour@msl.example.org"),
 )
@@ -124,46 +119,36 @@ def _school_level(age: int) -> str:
     return levels.get(age, "terminale" if age >= 17 else "cm2")
 
 
-def demo_children(rng: np.random.Generator, count: int, today: date) -> list[Child]:
-    children = []
-    for number in range(1, count + 1):
-        age = int(rng.integers(10, 18))
-        birth_date = date(today.year - age, 1, 1) + timedelta(days=int(rng.integers(0, 365)))
-        town, latitude, longitude = _place(rng, spread_km=4)
-        young = age <= 13
-        goals = _pick(rng, YOUNG_GOALS if young else OLDER_GOALS, 1, 2)
-        if not young:
-            goals += _pick(rng, DOMAINS, 0, 1)
-        children.append(
-            Child(
-                departement_code=DEMO_DEPARTEMENT,
-                reference=f"ASE53-{today.year}-{number:04d}",
-                first_name=str(rng.choice(CHILD_FIRST_NAMES)),
-                birth_date=birth_date,
-                school_level=_school_level(age),
-                college_entry_year=birth_date.year + 11,
-                commune=town.name,
-                postcode=town.postcode,
-                latitude=latitude,
-                longitude=longitude,
-                goals=sorted(set(goals)),
-                availability=_availability(rng, 2, 4),
-                mentor_gender_preference=(
-                    str(rng.choice(["female", "male"])) if rng.random() < 0.15 else None
-                ),
-                languages=[str(rng.choice(["ar", "en", "es", "tr"]))]
-                if rng.random() < 0.08
-                else [],
-                remote_ok=bool(rng.random() < 0.3),
-                referent_educator=f"{rng.choice(MENTOR_FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-            )
-        )
-    return children
+def child_profile(rng: np.random.Generator, birth_date: date, today: date) -> dict[str, Any]:
+    """Where a child lives, what they hope for and when they are free (columns of `child`)."""
+    age = max(10, min(today.year - birth_date.year, 20))
+    town, latitude, longitude = _place(rng, spread_km=4)
+    young = age <= 13
+    goals = _pick(rng, YOUNG_GOALS if young else OLDER_GOALS, 1, 2)
+    if not young:
+        goals += _pick(rng, DOMAINS, 0, 1)
+    return {
+        "first_name": str(rng.choice(CHILD_FIRST_NAMES)),
+        "school_level": _school_level(age),
+        "commune": town.name,
+        "postcode": town.postcode,
+        "latitude": latitude,
+        "longitude": longitude,
+        "goals": sorted(set(goals)),
+        "availability": _availability(rng, 2, 4),
+        "mentor_gender_preference": (
+            str(rng.choice(["female", "male"])) if rng.random() < 0.15 else None
+        ),
+        "languages": [str(rng.choice(["ar", "en", "es", "tr"]))] if rng.random() < 0.08 else [],
+        "remote_ok": bool(rng.random() < 0.3),
+        "referent_educator": f"{rng.choice(MENTOR_FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+    }
 
 
 def demo_mentors(
     rng: np.random.Generator, count: int, associations: list[Association], today: date
-) -> list[Mentor]:
+) -> list[dict[str, Any]]:
+    """Mentors as rows of `mentor`, spread over the associations."""
     mentors = []
     for number in range(1, count + 1):
         first_name = str(rng.choice(MENTOR_FIRST_NAMES))
@@ -183,7 +168,8 @@ def demo_mentors(
             checked_on = today - timedelta(days=int(rng.integers(1200, 1800)))
             valid_until = checked_on + timedelta(days=3 * 365)
         mentors.append(
-            Mentor(
+            dict(
+                id=uuid.uuid4(),
                 association_id=associations[number % len(associations)].id,
                 first_name=first_name,
                 last_name=last_name,
@@ -212,113 +198,3 @@ def demo_mentors(
             )
         )
     return mentors
-
-
-async def load_demo(
-    session: AsyncSession,
-    *,
-    seed: int = 53,
-    children: int = 300,
-    mentors: int = 200,
-    today: date | None = None,
-) -> bool:
-    """Load the demo set once (False if it is already there). The caller commits."""
-    exists = await session.scalar(
-        select(Association.id).where(Association.name == DEMO_MARKER_ASSOCIATION)
-    )
-    if exists is not None:
-        return False
-    today = today or date.today()
-    rng = np.random.default_rng(seed)
-    departement = await session.get(Departement, DEMO_DEPARTEMENT)
-    associations = [
-        Association(
-            name=name, contact_name=contact, contact_email=email, departements=[departement]
-        )
-        for name, contact, email in ASSOCIATIONS
-    ]
-    session.add_all(associations)
-    await session.flush()
-    await demo_agreements(session, associations, today)
-    demo_kids = demo_children(rng, children, today)
-    session.add_all(demo_kids)
-    session.add_all(demo_mentors(rng, mentors, associations, today))
-    await session.flush()
-    offers = demo_offers(rng, demo_kids, today)
-    session.add_all(offer for offer, _ in offers)
-    await session.flush()
-    session.add_all(demo_consents(offers))
-    await session.flush()
-    return True
-
-
-def _school_year_start(today: date) -> date:
-    return date(today.year if today.month >= 9 else today.year - 1, 9, 1)
-
-
-async def demo_agreements(
-    session: AsyncSession, associations: list[Association], today: date
-) -> None:
-    """Every association works under an agreement in force today. The first one's expired at
-    the end of the school year before last and was renewed for three years from the next day;
-    the second's is open-ended; the third signed this school year."""
-    start = _school_year_start(today)
-    first, second, third = associations
-
-    def years(count: int) -> date:
-        return start.replace(year=start.year + count)
-
-    terms = (
-        (first, years(-3) - timedelta(days=60), years(-3), years(-1) - timedelta(days=1)),
-        (first, years(-1) - timedelta(days=45), years(-1), years(2) - timedelta(days=1)),
-        (second, years(-2) - timedelta(days=30), years(-2), None),
-        (third, start - timedelta(days=20), start, years(3) - timedelta(days=1)),
-    )
-    for number, (association, signed_on, valid_from, valid_until) in enumerate(terms, 1):
-        await add_agreement(
-            session, association_id=association.id, departement_code=DEMO_DEPARTEMENT,
-            signed_on=signed_on, valid_from=valid_from, valid_until=valid_until,
-            document_reference=f"CD53-PAR-{valid_from.year}-{number:03d}",
-        )  # fmt: skip
-
-
-def demo_offers(
-    rng: np.random.Generator, children: list[Child], today: date
-) -> list[tuple[Offer, str]]:
-    """Most children accepted the offer of a mentor; some have not answered, a few refused."""
-    offers = []
-    for child in children:
-        draw = rng.random()
-        answer = "accepted" if draw < 0.8 else "pending" if draw < 0.92 else "refused"
-        offered_on = today - timedelta(days=int(rng.integers(5, 200)))
-        offer = Offer(
-            child_id=child.id,
-            departement_code=child.departement_code,
-            offered_on=offered_on,
-            offered_by_name=child.referent_educator or "ASE 53",
-            legal_situation="parental_authority",
-        )
-        offers.append((offer, answer))
-    return offers
-
-
-def demo_consents(offers: list[tuple[Offer, str]]) -> list[OfferConsent]:
-    """The child's answer, and the parents' agreement unless the child refused."""
-    consents = []
-    for offer, answer in offers:
-        if answer == "pending":
-            continue
-        for party, kind in (
-            ("child", "agreed" if answer == "accepted" else "refused"),
-            ("parents", "agreed"),
-        ):
-            if kind == "agreed" and answer == "refused" and party == "parents":
-                continue
-            consents.append(
-                OfferConsent(
-                    offer_id=offer.id, party=party, kind=kind,
-                    given_on=offer.offered_on + timedelta(days=3),
-                    recorded_by_name=offer.offered_by_name,
-                )
-            )  # fmt: skip
-    return consents

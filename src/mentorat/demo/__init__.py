@@ -1,0 +1,143 @@
+"""Reproducible demo data for département 53 (Mayenne): three school years of the legal duty.
+
+Associations with their agreements (conventions), mentors, and children who came into care
+over the years, entered collège, were assessed (on time or late, renewed yearly), were offered
+a mentor with the information and agreements their legal situation requires, were proposed
+mentors and lived mentorships with meetings, objectives, pauses and endings. Today most
+children accepted the offer and wait for a mentor, so a matching run has work to do; every
+situation of the duty occurs. The same seed and day give the same rows (ids aside).
+
+History rows carry the time they happened. Care revisions are the exception the database
+imposes: the row a child's INSERT writes is dated now; the demo adds the earlier ones (coming
+into care, turning 18, asking for mentoring, leaving care) with their past times, so the
+care facts as of a past date are those of the latest revision recorded by then.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+import numpy as np
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorat.demo.calendar import DEMO_DEPARTEMENT, Calendar, add_years
+from mentorat.demo.care import care_facts
+from mentorat.demo.history import build_history
+from mentorat.demo.pairs import choose_mentors, score_demo_pairs
+from mentorat.demo.people import ASSOCIATIONS, child_profile, demo_mentors
+from mentorat.demo.plans import YOUNG_ADULTS, ChildPlan, situation_counts
+from mentorat.demo.writing import Rows
+from mentorat.kit.clock import today_in
+from mentorat.models import Association, AssociationAgreement, Departement, Mentor
+
+__all__ = ["DEMO_DEPARTEMENT", "DEMO_MARKER_ASSOCIATION", "load_demo", "plan_children"]
+
+DEMO_MARKER_ASSOCIATION = ASSOCIATIONS[0][0]
+
+
+def plan_children(rng: np.random.Generator, calendar: Calendar, count: int) -> list[ChildPlan]:
+    """Who the children are: the situation each should be in today, care facts, profile."""
+    situations = [s for s, n in situation_counts(count).items() for _ in range(n)]
+    order = rng.permutation(len(situations))
+    seen: Counter[str] = Counter()
+    plans = []
+    for number, position in enumerate(order, start=1):
+        situation = situations[int(position)]
+        variant = seen[situation]
+        seen[situation] += 1
+        plan = ChildPlan(
+            number, situation, variant, young_adult=variant < YOUNG_ADULTS.get(situation, 0)
+        )
+        if situation == "in_mentorship":
+            plan.substate = (
+                "accepted"
+                if variant % 11 == 0
+                else "paused"
+                if variant % 11 in (1, 6)
+                else "active"
+            )
+        plan.facts = care_facts(rng, calendar, plan)
+        plan.profile = child_profile(rng, plan.facts.birth_date, calendar.today)
+        plans.append(plan)
+    return plans
+
+
+def _agreements(calendar: Calendar, associations: list[Association]) -> list[dict[str, object]]:
+    """Each association works in 53 under a convention valid today; the first one's initial
+    convention expired after a year and was renewed, the third signed later."""
+    start = calendar.history_start - timedelta(days=30)
+    renewal = add_years(start, 1)
+    later = calendar.first_proposals - timedelta(days=15)
+    terms = (
+        (0, start - timedelta(days=30), start, renewal - timedelta(days=1), "LO-01"),
+        (0, renewal - timedelta(days=40), renewal, add_years(renewal, 3), "LO-02"),
+        (1, start - timedelta(days=15), start, None, "PPM-01"),
+        (2, later - timedelta(days=20), later, add_years(later, 3), "MSL-01"),
+    )
+    rows = []
+    for index, signed_on, valid_from, valid_until, reference in terms:
+        moment = calendar.moment(signed_on, 15)
+        rows.append(
+            {"association_id": associations[index].id, "departement_code": DEMO_DEPARTEMENT,
+             "signed_on": signed_on, "valid_from": valid_from, "valid_until": valid_until,
+             "document_reference": f"CONV-53-{valid_from.year}-{reference}",
+             "created_at": moment, "updated_at": moment}
+        )  # fmt: skip
+    return rows
+
+
+async def load_demo(
+    session: AsyncSession,
+    *,
+    seed: int = 53,
+    children: int = 300,
+    mentors: int = 240,
+    today: date | None = None,
+) -> bool:
+    """Load the demo set once (False if it is already there). The caller commits."""
+    exists = await session.scalar(
+        select(Association.id).where(Association.name == DEMO_MARKER_ASSOCIATION)
+    )
+    if exists is not None:
+        return False
+    departement = await session.get(Departement, DEMO_DEPARTEMENT)
+    if departement is None:
+        raise LookupError(f"département {DEMO_DEPARTEMENT} is missing")  # seeded by migrations
+    calendar = Calendar(
+        today or today_in(DEMO_DEPARTEMENT),
+        departement.school_start_month,
+        departement.school_start_day,
+    )
+    rng = np.random.default_rng(seed)
+    plans = plan_children(rng, calendar, children)
+
+    joined = calendar.moment(calendar.imported_on - timedelta(days=30), 9)
+    associations = [
+        Association(
+            name=name, contact_name=contact, contact_email=email, departements=[departement],
+            created_at=joined, updated_at=joined,
+        )
+        for name, contact, email in ASSOCIATIONS
+    ]  # fmt: skip
+    session.add_all(associations)
+    await session.flush()
+    await session.execute(
+        insert(AssociationAgreement.__table__), _agreements(calendar, associations)
+    )
+    demo_mentor_rows = demo_mentors(rng, mentors, associations, calendar.today)
+    for mentor in demo_mentor_rows:
+        mentor["created_at"] = mentor["updated_at"] = joined
+    await session.execute(insert(Mentor.__table__), demo_mentor_rows)
+
+    scored = score_demo_pairs(plans, demo_mentor_rows, calendar.today)
+    choose_mentors(rng, plans, demo_mentor_rows, scored)
+    rows = Rows(calendar, demo_mentor_rows, scored)
+    for plan in plans:
+        build_history(rng, calendar, plan)
+        child_id = rows.add_child(plan)
+        rows.add_duty(plan, child_id)
+        rows.add_pairs(plan, child_id)
+    await rows.write(session)
+    return True
