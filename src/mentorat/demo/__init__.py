@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.demo.calendar import DEMO_DEPARTEMENT, Calendar, add_years
 from mentorat.demo.care import care_facts
-from mentorat.demo.history import build_history
 from mentorat.demo.pairs import choose_mentors, score_demo_pairs
 from mentorat.demo.people import ASSOCIATIONS, child_profile, demo_mentors
 from mentorat.demo.plans import YOUNG_ADULTS, ChildPlan, situation_counts
+from mentorat.demo.stories import build_history
 from mentorat.demo.writing import Rows
 from mentorat.kit.clock import today_in
 from mentorat.models import Association, AssociationAgreement, Departement, Mentor
@@ -47,18 +47,12 @@ def plan_children(rng: np.random.Generator, calendar: Calendar, count: int) -> l
         situation = situations[int(position)]
         variant = seen[situation]
         seen[situation] += 1
-        plan = ChildPlan(
-            number, situation, variant, young_adult=variant < YOUNG_ADULTS.get(situation, 0)
-        )
+        young_adult = variant < YOUNG_ADULTS.get(situation, 0)
+        facts = care_facts(rng, calendar, situation, variant, young_adult)
+        plan = ChildPlan(number, situation, variant, young_adult, facts)
         if situation == "in_mentorship":
-            plan.substate = (
-                "accepted"
-                if variant % 11 == 0
-                else "paused"
-                if variant % 11 in (1, 6)
-                else "active"
-            )
-        plan.facts = care_facts(rng, calendar, plan)
+            kind = variant % 11
+            plan.substate = "accepted" if kind == 0 else "paused" if kind in (1, 6) else "active"
         plan.profile = child_profile(rng, plan.facts.birth_date, calendar.today)
         plans.append(plan)
     return plans

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import numpy as np
 
 from mentorat.demo.calendar import Calendar, CareFacts, add_years, between, days
-from mentorat.demo.plans import ChildPlan
 
 MINOR_SITUATIONS = ("parental_authority", "delegated_to_ase", "pupille")
 MINOR_SITUATION_WEIGHTS = (0.72, 0.22, 0.06)
@@ -42,17 +41,19 @@ def left_care_on(rng: np.random.Generator, calendar: Calendar) -> date:
     return between(rng, calendar.history_start + timedelta(days=150), calendar.yesterday)
 
 
-def care_facts(rng: np.random.Generator, calendar: Calendar, plan: ChildPlan) -> CareFacts:
+def care_facts(
+    rng: np.random.Generator, calendar: Calendar, situation: str, variant: int, young_adult: bool
+) -> CareFacts:
+    """Care facts that let a history reach `situation` today (`variant`: which kind)."""
     today = calendar.today
-    situation, variant = plan.situation, plan.variant
     if situation == "left_care":
-        if plan.young_adult:
+        if young_adult:
             return _aged_out(rng, calendar)
         left = left_care_on(rng, calendar)
         facts = _minor(rng, calendar, left, ROOM["left_care"])
         facts.left_care_on = left
         return facts
-    if plan.young_adult:
+    if young_adult:
         return _young_adult(rng, calendar, situation)
     if situation == "not_yet_due":
         entry = calendar.school_year + 1

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from mentorat.demo.calendar import CareFacts
+
 # The situation each child is in today, per 300 children (see the brief's definitions).
 SITUATION_SHARES: tuple[tuple[str, int], ...] = (
     ("waiting_for_mentor", 128),
@@ -137,7 +139,7 @@ class ChildPlan:
     situation: str  # what the child's situation should be today
     variant: int  # position within that situation's group: picks a kind of history
     young_adult: bool
-    facts: Any = None  # CareFacts
+    facts: CareFacts
     profile: dict[str, Any] = field(default_factory=dict)
     substate: str | None = None  # accepted, active, paused (in_mentorship)
     mentor_slots: dict[str, int] = field(default_factory=dict)  # role -> mentor index
