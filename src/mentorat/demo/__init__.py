@@ -32,7 +32,9 @@ from mentorat.demo.writing import Rows
 from mentorat.kit.clock import today_in
 from mentorat.models import Association, AssociationAgreement, Departement, Mentor
 
-__all__ = ["DEMO_DEPARTEMENT", "DEMO_MARKER_ASSOCIATION", "load_demo", "plan_children"]
+__all__ = [
+    "ASSOCIATIONS", "DEMO_DEPARTEMENT", "DEMO_MARKER_ASSOCIATION", "load_demo", "plan_children",
+]  # fmt: skip
 
 DEMO_MARKER_ASSOCIATION = ASSOCIATIONS[0][0]
 
@@ -59,24 +61,28 @@ def plan_children(rng: np.random.Generator, calendar: Calendar, count: int) -> l
 
 
 def _agreements(calendar: Calendar, associations: list[Association]) -> list[dict[str, object]]:
-    """Each association works in 53 under a convention valid today; the first one's initial
-    convention expired after a year and was renewed, the third signed later."""
-    start = calendar.history_start - timedelta(days=30)
-    renewal = add_years(start, 1)
-    later = calendar.first_proposals - timedelta(days=15)
+    """Every association works under an agreement in force today. The first one's expired at
+    the end of the school year before last and was renewed for three years from the next day;
+    the second's is open-ended; the third signed this school year."""
+    start = calendar.school_day(calendar.school_year)
+    first, second, third = associations
+
+    def years(count: int) -> date:
+        return add_years(start, count)
+
     terms = (
-        (0, start - timedelta(days=30), start, renewal - timedelta(days=1), "LO-01"),
-        (0, renewal - timedelta(days=40), renewal, add_years(renewal, 3), "LO-02"),
-        (1, start - timedelta(days=15), start, None, "PPM-01"),
-        (2, later - timedelta(days=20), later, add_years(later, 3), "MSL-01"),
+        (first, years(-3) - timedelta(days=60), years(-3), years(-1) - timedelta(days=1)),
+        (first, years(-1) - timedelta(days=45), years(-1), years(2) - timedelta(days=1)),
+        (second, years(-2) - timedelta(days=30), years(-2), None),
+        (third, start - timedelta(days=20), start, years(3) - timedelta(days=1)),
     )
     rows = []
-    for index, signed_on, valid_from, valid_until, reference in terms:
+    for number, (association, signed_on, valid_from, valid_until) in enumerate(terms, 1):
         moment = calendar.moment(signed_on, 15)
         rows.append(
-            {"association_id": associations[index].id, "departement_code": DEMO_DEPARTEMENT,
+            {"association_id": association.id, "departement_code": DEMO_DEPARTEMENT,
              "signed_on": signed_on, "valid_from": valid_from, "valid_until": valid_until,
-             "document_reference": f"CONV-53-{valid_from.year}-{reference}",
+             "document_reference": f"CD53-PAR-{valid_from.year}-{number:03d}",
              "created_at": moment, "updated_at": moment}
         )  # fmt: skip
     return rows
@@ -125,7 +131,9 @@ async def load_demo(
         mentor["created_at"] = mentor["updated_at"] = joined
     await session.execute(insert(Mentor.__table__), demo_mentor_rows)
 
-    scored = score_demo_pairs(plans, demo_mentor_rows, calendar.today)
+    # The third association works in 53 since this school year only: its mentors have no past.
+    with_past = {associations[0].id, associations[1].id}
+    scored = score_demo_pairs(plans, demo_mentor_rows, calendar.today, with_past)
     choose_mentors(rng, plans, demo_mentor_rows, scored)
     rows = Rows(calendar, demo_mentor_rows, scored)
     for plan in plans:

@@ -3,6 +3,7 @@ proposal carries a true score and explanation, and no mentor holds more places t
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -45,9 +46,13 @@ def _gender_code(value: str | None) -> int:
 
 
 def score_demo_pairs(
-    plans: list[ChildPlan], mentors: list[dict[str, Any]], today: date
+    plans: list[ChildPlan],
+    mentors: list[dict[str, Any]],
+    today: date,
+    associations: set[uuid.UUID],
 ) -> ScoredPairs:
-    """Every child against every mentor usable today (active, honorable)."""
+    """Every child against every mentor usable today (active, honorable) whose association
+    is one of `associations` (under an agreement for the whole history)."""
     availability = np.frombuffer(b"".join(p.profile["availability"] for p in plans), np.uint8)
     children = ChildArrays(
         lat=np.array([p.profile["latitude"] for p in plans]),
@@ -78,6 +83,7 @@ def score_demo_pairs(
         gender=np.array([_gender_code(m["gender"]) for m in mentors]),
         languages=np.array([languages_to_mask(m["languages"]) for m in mentors]),
         active=np.array([m["active"] for m in mentors]),
+        agreement_ok=np.array([m["association_id"] in associations for m in mentors]),
         honorability_ok=np.array(honorable),
         capacity_left=np.array([m["capacity"] for m in mentors]),
     )

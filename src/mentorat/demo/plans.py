@@ -43,14 +43,12 @@ YOUNG_ADULTS: dict[str, int] = {
 
 
 def situation_counts(children: int) -> dict[str, int]:
-    """The shares scaled to `children`; rounding goes to (or comes from) the waiting list."""
-    counts = {
-        situation: max(1, round(share * children / SHARE_BASE))
-        for situation, share in SITUATION_SHARES
-    }
+    """The shares scaled to `children`, each situation at least once when there are enough
+    children; the rest waits for a mentor."""
+    counts = {situation: share * children // SHARE_BASE for situation, share in SITUATION_SHARES}
+    if children >= 2 * len(counts):
+        counts = {situation: max(count, 1) for situation, count in counts.items()}
     counts["waiting_for_mentor"] += children - sum(counts.values())
-    if counts["waiting_for_mentor"] < 1:
-        raise ValueError(f"the demo needs at least {len(SITUATION_SHARES) * 2} children")
     return counts
 
 
