@@ -81,6 +81,7 @@ async def create_child(
         "reference": f"ASE-{departement}-{number:05d}",
         "first_name": f"Enfant{number}",
         "birth_date": date(2015, 3, 1),
+        "came_into_care_on": date(2022, 9, 1),
         "school_level": "6e",
         "college_entry_year": 2026,
         "commune": "Laval",

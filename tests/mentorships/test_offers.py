@@ -567,6 +567,42 @@ class TestEligibility:
         response = await client.get(f"/v1/mentors/{mentor.id}", headers=actors.coordinator_a)
         assert response.json()["places_held"] == 1
 
+    @pytest.mark.parametrize(
+        ("care", "eligible"),
+        [
+            ({"left_care_on": date.today() - timedelta(days=1)}, False),
+            ({"left_care_on": date.today()}, False),
+            ({"left_care_on": date.today() + timedelta(days=1)}, True),
+            ({"birth_date": date.today().replace(year=date.today().year - 21)}, False),
+            ({"came_into_care_on": date.today() + timedelta(days=1)}, False),
+        ],
+        ids=["left-yesterday", "leaves-today", "leaves-tomorrow", "turned-21", "not-yet-in-care"],
+    )
+    async def test_only_a_child_in_care_can_be_proposed(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        actors: Actors,
+        care: dict[str, date],
+        eligible: bool,
+    ) -> None:
+        """An accepted offer is not enough once the child has left care (or turned 21)."""
+        child = await new_child(
+            session, offer="accepted", **{"came_into_care_on": date(2020, 9, 1), **care}
+        )
+        mentor = await new_mentor(session, actors.association_a)
+        response = await client.get(
+            f"/v1/children/{child.id}/mentor-candidates", headers=actors.educator_53
+        )
+        assert response.status_code == 200, response.text
+        assert bool(response.json()["candidates"]) is eligible
+        response = await propose(client, actors.educator_53, child.id, mentor.id)
+        if eligible:
+            assert response.status_code == 201, response.text
+        else:
+            assert assert_problem(response, 409)["reason"] == "child_not_eligible"
+            assert await count(session, "proposal", "child_id = :c", c=child.id) == 0
+
     async def test_a_dry_run_counts_the_children_not_eligible(
         self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
     ) -> None:

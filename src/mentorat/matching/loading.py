@@ -30,6 +30,7 @@ from sqlalchemy import (
     exists,
     func,
     literal_column,
+    or_,
     select,
     type_coerce,
 )
@@ -91,9 +92,18 @@ def _gender_code(column: Any) -> Any:
     return case(*[(column == gender, index + 1) for index, gender in enumerate(GENDERS)], else_=0)
 
 
-def child_is_eligible() -> Any:
-    """Read from the data: the child's latest offer was accepted, and no pending proposal or
-    live mentorship holds the child already."""
+def in_care_on(day: date) -> Any:
+    """In the ASE's care on `day`: came into care by then, not left, under 21."""
+    return and_(
+        Child.came_into_care_on <= day,
+        or_(Child.left_care_on.is_(None), Child.left_care_on > day),
+        Child.birth_date + func.make_interval(21) > day,
+    )
+
+
+def child_is_eligible(day: date) -> Any:
+    """Read from the data: the child is in care on `day`, the child's latest offer was
+    accepted, and no pending proposal or live mentorship holds the child already."""
     latest_offer_outcome = (
         select(Offer.outcome)
         .where(Offer.child_id == Child.id)
@@ -103,6 +113,7 @@ def child_is_eligible() -> Any:
     )
     return and_(
         Child.deleted_at.is_(None),
+        in_care_on(day),
         func.coalesce(latest_offer_outcome == "accepted", False),
         ~exists().where(Proposal.child_id == Child.id, Proposal.status == "pending"),
         ~exists().where(
@@ -159,7 +170,9 @@ async def _fetch_columns(
     return id_keys[order], arrays
 
 
-async def load_children(session: AsyncSession, statement: Select[Any]) -> LoadedChildren:
+async def load_children(
+    session: AsyncSession, statement: Select[Any], run_date: date
+) -> LoadedChildren:
     """`statement` selects Child rows (filters only); the columns are chosen here."""
     id_keys, columns = await _fetch_columns(
         session,
@@ -173,7 +186,7 @@ async def load_children(session: AsyncSession, statement: Select[Any]) -> Loaded
             (Child.remote_ok, "bool"),
             (_gender_code(Child.mentor_gender_preference), "i2"),
             (Child.languages_mask, "i8"),
-            (child_is_eligible(), "bool"),
+            (child_is_eligible(run_date), "bool"),
         ],
     )
     lat, lon, goals, availability, remote, gender, languages, eligible = columns

@@ -299,7 +299,7 @@ async def _load_run_inputs(session: AsyncSession, run: MatchingRun) -> tuple[Any
     mentor_statement = mentors_serving(run.departement_code)
     if run.mentor_ids:
         mentor_statement = mentor_statement.where(id_in(Mentor.id, run.mentor_ids))
-    all_children = await load_children(session, child_statement)
+    all_children = await load_children(session, child_statement, run.run_date)
     mentors = await load_mentors(session, mentor_statement, run.run_date, run.departement_code)
     exclusions = await load_exclusions(
         session, all_children, mentors, child_statement, mentor_statement
@@ -514,7 +514,7 @@ async def mentor_candidates(
     run_date = run_date or today_in(child.departement_code)
     child_statement = select(Child).where(Child.id == child.id)
     mentor_statement = mentors_serving(child.departement_code)
-    children = await load_children(session, child_statement)
+    children = await load_children(session, child_statement, run_date)
     mentors = await load_mentors(session, mentor_statement, run_date, child.departement_code)
     exclusions = await load_exclusions(
         session, children, mentors, child_statement, mentor_statement

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import numpy as np
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat import vocabulary
@@ -52,20 +52,11 @@ if TYPE_CHECKING:
 DEFAULT_CAPACITY = 1  # a new mentor's default capacity in the API
 
 
-def in_care_on(day: date) -> Any:
-    """The shared definition: came into care on or before the day, not left, under 21."""
-    return and_(
-        Child.came_into_care_on <= day,
-        or_(Child.left_care_on.is_(None), Child.left_care_on > day),
-        Child.birth_date + func.make_interval(21) > day,
-    )
-
-
 def waiting_children(departement_code: str, day: date) -> Select[Any]:
     """Children waiting for a mentor on `day` (situation waiting_for_mentor): in care, latest
     offer accepted, no live mentorship and no pending proposal."""
     return select(Child).where(
-        Child.departement_code == departement_code, in_care_on(day), child_is_eligible()
+        Child.departement_code == departement_code, child_is_eligible(day)
     )
 
 
@@ -106,7 +97,7 @@ async def supply_gaps(
     day = today_in(departement_code)
     child_statement = waiting_children(departement_code, day)
     mentor_statement = mentors_serving(departement_code)
-    children = await load_children(session, child_statement)
+    children = await load_children(session, child_statement, day)
     mentors = await load_mentors(session, mentor_statement, day, departement_code)
     exclusions = await load_exclusions(
         session, children, mentors, child_statement, mentor_statement
