@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from mentorat.kit.db import Database, async_url, upgrade
 from mentorat.matching import service
 from mentorat.matching.schemas import RunCreate
 from mentorat.matching.scoring import ChildArrays, MentorArrays
-from mentorat.models import Association, Child, Departement, Mentor, Offer
+from mentorat.models import Association, Child, Departement, Mentor, Offer, OfferConsent
 from mentorat.settings import Settings
 from mentorat.tokens.schemas import TokenCreate
 from mentorat.tokens.service import create_token
@@ -118,19 +118,31 @@ async def load(database: Database, n_children: int, n_mentors: int, seed: int) -
             await session.execute(insert(Child), rows[start : start + 5000])
         offers = [
             {
+                "id": uuid.uuid4(),
                 "child_id": row["id"],
                 "departement_code": DEPARTEMENT,
                 "offered_on": TODAY,
                 "offered_by_name": "bench",
-                "child_answer": "accepted",
-                "guardian_answer": "accepted",
-                "guardian_answer_source": "ase_decision",
-                "decided_at": datetime.now(UTC),
+                "legal_situation": "delegated_to_ase",
             }
             for row in rows
         ]
         for start in range(0, len(offers), 5000):
             await session.execute(insert(Offer), offers[start : start + 5000])
+        # Both required agreements: PostgreSQL derives the accepted outcome from them.
+        consents = [
+            {
+                "offer_id": offer["id"],
+                "party": party,
+                "kind": "agreed",
+                "given_on": TODAY,
+                "recorded_by_name": "bench",
+            }
+            for offer in offers
+            for party in ("child", "ase")
+        ]
+        for start in range(0, len(consents), 5000):
+            await session.execute(insert(OfferConsent), consents[start : start + 5000])
         mentor_list = mentor_rows(mentors, association.id)
         for start in range(0, len(mentor_list), 5000):
             await session.execute(insert(Mentor), mentor_list[start : start + 5000])

@@ -85,17 +85,30 @@ async def create_child(
     return child
 
 
-async def create_offer(session: AsyncSession, child: Child, *, answer: str = "accepted") -> Offer:
-    """An offer resting on a recommending assessment; `answer` is every required party's."""
+async def create_assessment(
+    session: AsyncSession,
+    child: Child,
+    *,
+    assessed_on: date = date(2026, 8, 25),
+    outcome: str = "mentoring_recommended",
+) -> Assessment:
     assessment = Assessment(
         child_id=child.id,
         departement_code=child.departement_code,
-        assessed_on=date(2026, 8, 25),
+        assessed_on=assessed_on,
         author_name="Factory",
-        outcome="mentoring_recommended",
+        outcome=outcome,
+        reason=None if outcome == "mentoring_recommended" else "Factory reason",
     )
     session.add(assessment)
     await session.flush()
+    return assessment
+
+
+async def create_offer(session: AsyncSession, child: Child, *, answer: str = "accepted") -> Offer:
+    """An offer resting on a recommending assessment; `answer` is every required party's
+    (a refusal: the first required party's, which decides the offer)."""
+    assessment = await create_assessment(session, child)
     offer = Offer(
         child_id=child.id,
         departement_code=child.departement_code,
@@ -113,7 +126,7 @@ async def create_offer(session: AsyncSession, child: Child, *, answer: str = "ac
                 offer_id=offer.id, party=party, kind=kind, given_on=date(2026, 9, 2),
                 recorded_by_name="Factory",
             )
-            for party in REQUIRED_PARTIES[offer.legal_situation]
+            for party in REQUIRED_PARTIES[offer.legal_situation][: 1 if kind == "refused" else None]
         )  # fmt: skip
         await session.flush()
         await session.refresh(offer)

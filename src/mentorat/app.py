@@ -10,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
 
 from mentorat import health, vocabulary_router
+from mentorat.assessments.router import router as assessments_router
 from mentorat.associations.router import router as associations_router
 from mentorat.audit.router import router as audit_router
 from mentorat.auth.oidc import OidcVerifier
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         children_router,
         mentors_router,
         matching_runs_router,
+        assessments_router,
         offers_router,
         proposals_router,
         mentorships_router,
