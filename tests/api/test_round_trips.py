@@ -97,13 +97,23 @@ async def read_events(committed: Committed, request_id: str) -> list[tuple[str, 
         return [tuple(row) for row in rows]
 
 
+# Every filter of the list at once: the situation's subqueries, the prefix search and the
+# due date are in the same statement as the rows and their audit events.
+FILTERED = (
+    "situation=assessment_due&situation=assessment_overdue&situation=not_yet_due"
+    "&due_before=2099-12-31&q=ase-53&departement=53&college_entry_year=2026"
+)
+
+
 class TestRoundTripsOfAuthenticatedReads:
-    @pytest.mark.parametrize("listed", [False, True], ids=["one child", "a page"])
+    @pytest.mark.parametrize(
+        "query", [None, "limit=50", f"limit=50&{FILTERED}"], ids=["one child", "a page", "filtered"]
+    )
     async def test_at_most_three_with_the_read_audited(
-        self, committed: Committed, listed: bool
+        self, committed: Committed, query: str | None
     ) -> None:
         child_53, child_75 = committed.child_ids
-        path = "/v1/children?limit=50" if listed else f"/v1/children/{child_53}"
+        path = f"/v1/children?{query}" if query else f"/v1/children/{child_53}"
         # The first request opens the connection and prepares the statements.
         warm_up = {**committed.headers, "X-Request-ID": f"{committed.request_prefix}-warm"}
         assert (await committed.client.get(path, headers=warm_up)).status_code == 200
@@ -117,9 +127,12 @@ class TestRoundTripsOfAuthenticatedReads:
 
         assert response.status_code == 200
         assert len(trips) <= MAX_ROUND_TRIPS, trips
-        shown = [item["id"] for item in response.json()["items"]] if listed else [str(child_53)]
+        items = response.json()["items"] if query else [response.json()]
+        shown = [item["id"] for item in items]
         assert str(child_53) in shown
         assert str(child_75) not in shown  # the educator's scope is 53
+        # Each child carries the situation derived in the same statement.
+        assert all(item["situation"] and item["next_action"] for item in items), items
         events = await read_events(committed, request_id)
         assert sorted(events) == sorted((child_id, "53") for child_id in shown)
 
