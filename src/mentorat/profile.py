@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Literal
 
 import numpy as np
@@ -136,15 +138,22 @@ def availability_to_bytes(slots: list[WeeklySlot]) -> bytes:
 
 def availability_from_bytes(packed: bytes) -> list[WeeklySlot]:
     """Merged, ordered intervals; an interval never crosses midnight."""
-    bits = np.unpackbits(np.frombuffer(packed, dtype=np.uint8)).reshape(7, SLOTS_PER_DAY)
-    slots: list[WeeklySlot] = []
-    for day_index, day_bits in enumerate(bits):
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], day_bits, [0])).astype(np.int8)))
-        for start, end in zip(edges[::2], edges[1::2], strict=True):
-            slots.append(
-                WeeklySlot(day=WEEKDAYS[day_index], start=_hhmm(int(start)), end=_hhmm(int(end)))
-            )
-    return slots
+    return list(_weekly_slots(bytes(packed)))
+
+
+_BYTE_BITS = [format(byte, "08b") for byte in range(256)]
+_RUN_OF_ONES = re.compile("1+")
+
+
+@lru_cache(maxsize=4096)  # weeks repeat a lot from one record to the next (lists read many)
+def _weekly_slots(packed: bytes) -> tuple[WeeklySlot, ...]:
+    bits = "".join(_BYTE_BITS[byte] for byte in packed)
+    slots = []
+    for day_index, day in enumerate(WEEKDAYS):
+        day_bits = bits[day_index * SLOTS_PER_DAY : (day_index + 1) * SLOTS_PER_DAY]
+        for run in _RUN_OF_ONES.finditer(day_bits):
+            slots.append(WeeklySlot(day=day, start=_hhmm(run.start()), end=_hhmm(run.end())))
+    return tuple(slots)
 
 
 def availability_hours(packed: bytes) -> float:

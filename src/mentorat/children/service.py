@@ -1,24 +1,24 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_
+from sqlalchemy import RowMapping, Select, Text, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.audit.service import record, record_child_reads
+from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
 from mentorat.children import repository
 from mentorat.children.care import CARE_FIELDS, CareFacts, care_problems
+from mentorat.children.repository import ChildFilters
 from mentorat.children.schemas import ChildCreate, ChildUpdate
 from mentorat.errors import InvalidInput, NotFound
 from mentorat.kit.clock import today_in
+from mentorat.kit.db import Database
 from mentorat.kit.etag import check_if_match
-from mentorat.kit.pagination import paginate_rows
 from mentorat.kit.repository import flush
-from mentorat.kit.text import LIKE_ESCAPE, like_prefix
+from mentorat.kit.text import like_prefix
 from mentorat.models import Child, Departement
 from mentorat.privacy.subjects import (
     child_subject_ids,
@@ -50,32 +50,6 @@ def _check_care_facts(child: Child, changed: set[str] | None = None) -> None:
     raise InvalidInput(problems[field], field=("body", field))
 
 
-@dataclass(frozen=True, slots=True)
-class ChildFilters:
-    """What a list of children is narrowed to (each one part of the cursor's signature)."""
-
-    departement: str | None = None
-    college_entry_year: int | None = None
-    include_deleted: bool = False
-    situations: tuple[str, ...] = ()
-    due_before: date | None = None
-    query: str | None = None
-
-    def signed(self) -> dict[str, Any]:
-        return {
-            "departement": self.departement,
-            "college_entry_year": self.college_entry_year,
-            "include_deleted": self.include_deleted,
-            "situation": sorted(set(self.situations)),
-            "due_before": self.due_before,
-            "q": self.query,
-        }
-
-    @property
-    def on_situation(self) -> bool:
-        return bool(self.situations) or self.due_before is not None
-
-
 def _listed(principal: Principal, filters: ChildFilters) -> Select[tuple[Child]]:
     statement = repository.scoped(principal, include_deleted=filters.include_deleted)
     if filters.departement is not None:
@@ -83,13 +57,8 @@ def _listed(principal: Principal, filters: ChildFilters) -> Select[tuple[Child]]
     if filters.college_entry_year is not None:
         statement = statement.where(Child.college_entry_year == filters.college_entry_year)
     if filters.query is not None:
-        # Matches the prefix indexes on lower(reference) and lower(first_name).
-        pattern = like_prefix(filters.query)
         statement = statement.where(
-            or_(
-                func.lower(Child.reference).like(pattern, escape=LIKE_ESCAPE),
-                func.lower(Child.first_name).like(pattern, escape=LIKE_ESCAPE),
-            )
+            repository.name_prefix_matches(literal(like_prefix(filters.query), Text))
         )
     return statement
 
@@ -105,27 +74,16 @@ def _on_situation(
 
 
 async def list_children(
-    session: AsyncSession,
+    database: Database,
     principal: Principal,
     filters: ChildFilters,
     *,
     limit: int,
     cursor: str | None,
-) -> tuple[list[repository.SituatedChild], str | None]:
-    statement, columns = repository.situated(_listed(principal, filters))
-    rows, next_cursor = await paginate_rows(
-        session, _on_situation(statement, columns, filters), [Child.created_at, Child.id],
-        lambda row: [row[0].created_at, row[0].id], limit=limit, cursor=cursor,
-        scope="children", filters=filters.signed(),
-    )  # fmt: skip
-    children = [repository.to_situated(row) for row in rows]
-    await record_child_reads(
-        session,
-        principal,
-        [(item.child.id, item.child.departement_code) for item in children],
-        via="list",
-    )
-    return children, next_cursor
+) -> tuple[list[RowMapping], str | None]:
+    """A page of children in scope with their situations; each child shown is audited by
+    the same statement."""
+    return await repository.read_page(database, principal, filters, limit=limit, cursor=cursor)
 
 
 async def export_children(
@@ -140,19 +98,9 @@ async def export_children(
     return statement.order_by(Child.created_at, Child.id)
 
 
-async def get_child(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID
-) -> repository.SituatedChild:
-    found = await repository.get_situated(session, principal, child_id)
-    await record(
-        session,
-        principal,
-        "read",
-        ENTITY,
-        [found.child.id],
-        departement_code=found.child.departement_code,
-    )
-    return found
+async def get_child(database: Database, principal: Principal, child_id: uuid.UUID) -> RowMapping:
+    """One child in scope with its situation, audited as read by the same statement."""
+    return await repository.read_child(database, principal, child_id)
 
 
 async def create_child(session: AsyncSession, principal: Principal, data: ChildCreate) -> Child:
