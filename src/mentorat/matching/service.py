@@ -38,7 +38,7 @@ from mentorat.matching.scoring import (
     FeasiblePairs,
     Reason,
     Weights,
-    explanation_json,
+    explanations_json,
     score_pairs,
 )
 from mentorat.matching.solver import Solution, solve
@@ -364,6 +364,7 @@ async def _write_results(
     """Every proposal and unmatched child of the run, in the caller's single transaction."""
     status = "simulated" if run.dry_run else "pending"
     positions = _pair_positions(pairs, solution.child_index, solution.mentor_index)
+    explanations = explanations_json(pairs, positions)
     proposals = [
         {
             "run_id": run.id,
@@ -372,11 +373,11 @@ async def _write_results(
             "departement_code": run.departement_code,
             "status": status,
             "score": float(score),
-            "explanation": explanation_json(pairs, int(k)),
+            "explanation": explanation,
             "created_by_id": run.requested_by_id,
         }
-        for child, mentor, score, k in zip(
-            solution.child_index, solution.mentor_index, solution.score, positions, strict=True
+        for child, mentor, score, explanation in zip(
+            solution.child_index, solution.mentor_index, solution.score, explanations, strict=True
         )
     ]
     await _insert_rows(session, Proposal, proposals)
@@ -540,7 +541,8 @@ async def mentor_candidates(
         departement_code=child.departement_code, details={"via": "mentor-candidates"},
     )  # fmt: skip
     candidates = []
-    for mentor_id, k in zip(chosen, order, strict=True):
+    explanations = explanations_json(pairs, order)
+    for mentor_id, k, explanation in zip(chosen, order, explanations, strict=True):
         row = details[mentor_id]
         candidates.append(
             {
@@ -550,7 +552,7 @@ async def mentor_candidates(
                 "association_id": row.association_id,
                 "commune": row.commune,
                 "score": float(pairs.score[k]),
-                "explanation": explanation_json(pairs, int(k)),
+                "explanation": explanation,
             }
         )
     return {
