@@ -25,8 +25,9 @@ import resource
 import statistics
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -368,7 +369,7 @@ class _Peak:
     """RSS at entry and peak RSS until exit: numpy and the solvers' C/C++ buffers alike.
 
     Exact only if freed memory goes back to the system at once: `run_dense_cases` sets
-    glibc's fixed mmap and trim thresholds for the processes it starts.
+    glibc's fixed mmap and trim thresholds for the processes that measure memory.
     """
 
     def __enter__(self) -> _Peak:
@@ -450,9 +451,6 @@ def _lap_available() -> bool:
 
 def run_dense_cases(sizes: list[int], seed: int, repeats: int, objective: str) -> None:
     """Ours and the bare solvers in turn, `repeats` rounds, each run in a fresh process."""
-    # Freed memory back to the system at once (fixed thresholds), so that RSS is live memory.
-    os.environ["MALLOC_MMAP_THRESHOLD_"] = "131072"
-    os.environ["MALLOC_TRIM_THRESHOLD_"] = "131072"
     bare_solvers = ["scipy"] + (["lapjvh"] if _lap_available() else [])
     print(f"bare solvers: {', '.join(bare_solvers)}; objective {objective};"
           f" {repeats} interleaved rounds, medians")  # fmt: skip
@@ -464,7 +462,38 @@ def run_dense_cases(sizes: list[int], seed: int, repeats: int, objective: str) -
                 ours.append(in_fresh_process(measure_dense_ours, size, seed, case, objective))
                 for name in bare_solvers:
                     bare[name].append(in_fresh_process(measure_dense_bare, size, seed, case, name))
+            # Memory in runs of their own, freed memory going back to the system at once
+            # (glibc's fixed thresholds), so that RSS is live memory; that slows the many
+            # short-lived arrays down, so these runs are not timed.
+            with _malloc_returning_memory():
+                memory = in_fresh_process(measure_dense_ours, size, seed, case, objective)
+                _keep_memory(ours, memory)
+                for name in bare_solvers:
+                    memory = in_fresh_process(measure_dense_bare, size, seed, case, name)
+                    _keep_memory(bare[name], memory)
             report_dense(size, case, ours, bare)
+
+
+@contextmanager
+def _malloc_returning_memory() -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in _MALLOC_THRESHOLDS}
+    os.environ.update(_MALLOC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+_MALLOC_THRESHOLDS = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072"}
+
+
+def _keep_memory(runs: list[dict[str, Any]], memory: dict[str, Any]) -> None:
+    for run in runs:
+        run["peak"], run["solve_peak"] = memory["peak"], memory["solve_peak"]
 
 
 def _runs(runs: list[dict[str, Any]]) -> str:

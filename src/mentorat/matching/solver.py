@@ -62,6 +62,7 @@ IndexArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.floating[Any]]
 # (factor, exponent[s]) of the fitted solve-time models; see `estimated_seconds`.
 _DENSE_FIT = (1.19e-8, 1.137)
+_FILL_EDGES = 1 << 20
 _SPARSE_FIT = (5.20e-9, 0.954, 0.658)
 
 
@@ -514,8 +515,8 @@ class _Component:
         is_edge = edge_keys[np.minimum(position, len(edge_keys) - 1)] == matched_keys
         return position[is_edge].astype(np.int64)
 
-    def _weights(self, offset: float) -> npt.NDArray[np.float64]:
-        weight = self.score.astype(np.float64)
+    def _weights(self, offset: float, edges: slice = slice(None)) -> npt.NDArray[np.float64]:
+        weight = self.score[edges].astype(np.float64)
         if offset:
             weight += offset
         return weight
@@ -530,12 +531,16 @@ class _Component:
         transposed = n_rows > self.n_columns
         shape = (self.n_columns, n_rows) if transposed else (n_rows, self.n_columns)
         matrix = np.zeros(shape, dtype=np.float64)
-        first_column = self.column_start[self.mentor_local]
-        if transposed:
-            matrix[first_column, self.row] = -self._weights(offset)
-        else:
-            matrix[self.row, first_column] = -self._weights(offset)
-        del first_column
+        column_start = self.column_start.astype(np.int32)
+        # By slices of edges: no float64 or int64 copy of all the edges next to the matrix.
+        for start in range(0, len(self.score), _FILL_EDGES):
+            edges = slice(start, start + _FILL_EDGES)
+            weight = -self._weights(offset, edges)
+            column = column_start[self.mentor_local[edges]]
+            if transposed:
+                matrix[column, self.row[edges]] = weight
+            else:
+                matrix[self.row[edges], column] = weight
         for copy in range(1, int(self.columns.max(initial=1))):
             source = self.column_start[self.columns > copy]
             if transposed:
