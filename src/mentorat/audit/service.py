@@ -2,10 +2,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.principal import Principal
@@ -92,3 +104,70 @@ async def record_child_reads(
 ) -> None:
     """The children (id, département) whose personal data an answer shows."""
     await record_reads(session, principal, "child", children, via=via)
+
+
+def with_read_events(
+    read: Select[Any],
+    entity_type: str,
+    *,
+    via: str | None,
+    page_order: Sequence[str] = (),
+    page_size: BindParameter[int] | None = None,
+) -> Select[Any]:
+    """`read` (a SELECT of rows with `id` and `departement_code` columns), as one statement
+    that also writes a `read` event for each row it returns, in `page_order` (column names);
+    with `page_size`, only for that many first rows (a page is read with one row more, to
+    know whether another page follows, and that row is not shown).
+
+    The statement is built once and run with `read_event_parameters(principal)`: the rows and
+    their audit events are one statement, so one round trip and one implicit transaction, and
+    nobody sees a row without its event being written. Every column of `read` is returned, so
+    a caller may join more columns into `read` (a lateral subquery) before passing it here.
+    """
+    rows = read.cte("read_rows")
+    order = [rows.c[name] for name in page_order]
+    audited_rows = (
+        select(rows.c.id, rows.c.departement_code).order_by(*order).limit(page_size)
+    ).subquery("audited")
+    event = select(
+        bindparam("audit_principal_id", type_=UUID(as_uuid=True)),
+        bindparam("audit_principal_name", type_=Text),
+        bindparam("audit_principal_role", type_=Text),
+        literal("read", Text),
+        literal(entity_type, Text),
+        cast(audited_rows.c.id, Text),
+        audited_rows.c.departement_code,
+        bindparam("audit_request_id", type_=Text),
+        _details(via),
+    )
+    events = insert(AuditEvent).from_select(_EVENT_COLUMNS, event).cte("read_events")
+    return select(rows).add_cte(events).order_by(*order)
+
+
+def read_event_parameters(principal: Principal) -> dict[str, Any]:
+    """The parameters of a statement from `with_read_events`: who reads, in which request."""
+    return {
+        "audit_principal_id": principal.id,
+        "audit_principal_name": principal.name,
+        "audit_principal_role": principal.role.value,
+        "audit_request_id": request_id_var.get(),
+    }
+
+
+_EVENT_COLUMNS = (
+    "principal_id",
+    "principal_name",
+    "principal_role",
+    "action",
+    "entity_type",
+    "entity_id",
+    "departement_code",
+    "request_id",
+    "details",
+)
+
+
+def _details(via: str | None) -> ColumnElement[Any]:
+    if via is None:
+        return cast(None, JSONB)
+    return cast(literal(json.dumps({"via": via}), Text), JSONB)

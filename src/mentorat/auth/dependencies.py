@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, Select, bindparam, func, or_, select, text, update
 
-from mentorat.auth.oidc import Identity, OidcVerifier, looks_like_jwt
+from mentorat.auth.oidc import OidcVerifier, looks_like_jwt
 from mentorat.auth.principal import Principal, Role
 from mentorat.auth.ratelimit import client_address, limiter_of
 from mentorat.auth.tokens import hash_token
 from mentorat.errors import Forbidden, InvalidToken, NotAuthenticated
-from mentorat.kit.session import DbSession
+from mentorat.kit.session import get_database
 from mentorat.models import ApiToken, Mentor
 from mentorat.models import Principal as PrincipalRow
 
@@ -28,9 +27,10 @@ bearer_scheme = HTTPBearer(
 
 async def authenticate(
     request: Request,
-    session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
+    """The caller, found by one statement on a session of its own (not the request's: a read
+    then needs no transaction, and a write's transaction holds only the write)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Send `Authorization: Bearer <token>`.")
     limiter, address = limiter_of(request), client_address(request)
@@ -39,9 +39,17 @@ async def authenticate(
     verifier: OidcVerifier | None = request.app.state.oidc_verifier
     try:
         if verifier is not None and looks_like_jwt(token):
-            holder = await _holder_of_identity(session, await verifier.verify(token))
+            identity = await verifier.verify(token)
+            holder = await _holder(request, HOLDER_OF_IDENTITY, {"email": identity.email})
+            if holder is None:
+                raise InvalidToken(
+                    "The identity provider signed you in, but no principal of this service has"
+                    " your email; ask an administrator to register it."
+                )
         else:
-            holder = await _holder_of_api_token(session, token)
+            holder = await _holder(request, HOLDER_OF_TOKEN, {"bearer_hash": hash_token(token)})
+            if holder is None:
+                raise InvalidToken("The token is unknown, expired or revoked.")
     except InvalidToken:
         limiter.record_failure(address)
         raise
@@ -57,53 +65,63 @@ async def authenticate(
     return principal
 
 
+async def _holder(
+    request: Request, statement: Select[Any], parameters: dict[str, Any]
+) -> Row[Any] | None:
+    async with get_database(request).statement_sessionmaker()() as session:
+        holder = (await session.execute(statement, parameters)).first()
+        await session.commit()  # the last-use touch; nothing to send outside a test
+    return holder
+
+
 # A mentor who left (soft-deleted) keeps no access, whichever way they sign in.
 _HOLDER_STILL_THERE = or_(PrincipalRow.mentor_id.is_(None), Mentor.deleted_at.is_(None))
+_HOLDER_COLUMNS = (
+    PrincipalRow.id,
+    PrincipalRow.name,
+    PrincipalRow.role,
+    PrincipalRow.departement_code,
+    PrincipalRow.association_id,
+    PrincipalRow.mentor_id,
+)
+# last_used_at says when a token was last used, to this precision: touching it on every
+# request would make every read a write.
+LAST_USE_PRECISION = text("interval '1 minute'")
 
-
-async def _holder_of_api_token(session: AsyncSession, token: str) -> PrincipalRow:
-    row = (
-        await session.execute(
-            select(ApiToken.id, PrincipalRow)
-            .join(PrincipalRow, PrincipalRow.id == ApiToken.principal_id)
-            .outerjoin(Mentor, Mentor.id == PrincipalRow.mentor_id)
-            .where(
-                ApiToken.token_hash == hash_token(token),
-                ApiToken.revoked_at.is_(None),
-                or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > func.now()),
-                _HOLDER_STILL_THERE,
-            )
-        )
-    ).first()
-    if row is None:
-        raise InvalidToken("The token is unknown, expired or revoked.")
-    token_id, holder = row
-    await session.execute(
-        update(ApiToken)
-        .where(
-            ApiToken.id == token_id,
-            or_(
-                ApiToken.last_used_at.is_(None),
-                ApiToken.last_used_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 1),
-            ),
-        )
-        .values(last_used_at=func.now())
+_token_holder = (
+    select(ApiToken.id.label("token_id"), ApiToken.last_used_at, *_HOLDER_COLUMNS)
+    .join(PrincipalRow, PrincipalRow.id == ApiToken.principal_id)
+    .outerjoin(Mentor, Mentor.id == PrincipalRow.mentor_id)
+    .where(
+        ApiToken.token_hash == bindparam("bearer_hash"),
+        ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > func.now()),
+        _HOLDER_STILL_THERE,
     )
-    return holder  # type: ignore[no-any-return]
-
-
-async def _holder_of_identity(session: AsyncSession, identity: Identity) -> PrincipalRow:
-    holder = await session.scalar(
-        select(PrincipalRow)
-        .outerjoin(Mentor, Mentor.id == PrincipalRow.mentor_id)
-        .where(func.lower(PrincipalRow.email) == func.lower(identity.email), _HOLDER_STILL_THERE)
+    .cte("token_holder")
+)
+_last_use = (
+    update(ApiToken)
+    .where(
+        ApiToken.id == _token_holder.c.token_id,
+        or_(
+            _token_holder.c.last_used_at.is_(None),
+            _token_holder.c.last_used_at < func.now() - LAST_USE_PRECISION,
+        ),
     )
-    if holder is None:
-        raise InvalidToken(
-            "The identity provider signed you in, but no principal of this service has your"
-            " email; ask an administrator to register it."
-        )
-    return holder
+    .values(last_used_at=func.now())
+    .returning(ApiToken.id)
+    .cte("last_use")
+)
+# One statement, one round trip: the holder of a valid token, and its last use recorded.
+HOLDER_OF_TOKEN = select(*(_token_holder.c[column.key] for column in _HOLDER_COLUMNS)).add_cte(
+    _last_use
+)
+HOLDER_OF_IDENTITY = (
+    select(*_HOLDER_COLUMNS)
+    .outerjoin(Mentor, Mentor.id == PrincipalRow.mentor_id)
+    .where(func.lower(PrincipalRow.email) == func.lower(bindparam("email")), _HOLDER_STILL_THERE)
+)
 
 
 Authenticated = Annotated[Principal, Depends(authenticate)]

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy import Row
 
 from mentorat.auth.dependencies import Admin, ChildReader, ChildWriter
 from mentorat.children import service, spreadsheet
+from mentorat.children.repository import ChildFilters
 from mentorat.children.schemas import (
     FIRST_COLLEGE_ENTRY_YEAR,
     LAST_COLLEGE_ENTRY_YEAR,
@@ -20,7 +22,7 @@ from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import DepartementCode, QueryFlag, column_values
-from mentorat.kit.session import DbSession
+from mentorat.kit.session import DbSession, ReadSession
 from mentorat.models import Child as ChildRow
 from mentorat.profile import profile_from_row
 from mentorat.spreadsheets.schemas import ImportReport
@@ -38,6 +40,10 @@ def to_schema(child: ChildRow) -> Child:
     return Child.model_validate({**column_values(child), **profile_from_row(child)})
 
 
+def row_to_schema(row: Row[Any]) -> Child:
+    return Child.model_validate({**row._mapping, **profile_from_row(row)})
+
+
 @router.get(
     "",
     response_model=Page[Child],
@@ -46,7 +52,7 @@ def to_schema(child: ChildRow) -> Child:
 )
 async def list_children(
     request: Request,
-    session: DbSession,
+    session: ReadSession,
     principal: ChildReader,
     departement: Annotated[DepartementCode | None, Query()] = None,
     college_entry_year: Annotated[
@@ -68,16 +74,11 @@ async def list_children(
         return spreadsheet_response(
             request, fmt, statement, spreadsheet.EXPORT_HEADER, spreadsheet.export_cells, "children"
         )
+    filters = ChildFilters(departement, college_entry_year, include_deleted)
     rows, next_cursor = await service.list_children(
-        session,
-        principal,
-        departement=departement,
-        college_entry_year=college_entry_year,
-        include_deleted=include_deleted,
-        limit=limit,
-        cursor=cursor,
+        session, principal, filters, limit=limit, cursor=cursor
     )
-    return Page(items=[to_schema(row) for row in rows], next_cursor=next_cursor)
+    return Page(items=[row_to_schema(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -144,13 +145,13 @@ async def import_children(
     responses={**documented_headers(200, "ETag"), **problems(404)},
 )
 async def get_child(
-    session: DbSession, principal: ChildReader, child_id: uuid.UUID, response: Response
+    session: ReadSession, principal: ChildReader, child_id: uuid.UUID, response: Response
 ) -> Child:
     """One child in your scope, with its `ETag`: administrators, and the managers and
     educators of the child's département. The read is audited."""
     child = await service.get_child(session, principal, child_id)
     set_etag(response, child.version)
-    return to_schema(child)
+    return row_to_schema(child)
 
 
 @router.patch(

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Row, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.audit.service import record, record_child_reads
+from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
 from mentorat.children import repository
 from mentorat.children.schemas import ChildCreate, ChildUpdate
 from mentorat.errors import InvalidInput, NotFound
 from mentorat.kit.etag import check_if_match
-from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
 from mentorat.models import Child, Departement
 from mentorat.privacy.subjects import (
@@ -44,31 +44,13 @@ def _listed(
 async def list_children(
     session: AsyncSession,
     principal: Principal,
+    filters: repository.ChildFilters,
     *,
-    departement: str | None,
-    college_entry_year: int | None,
-    include_deleted: bool,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Child], str | None]:
-    statement = _listed(
-        principal,
-        departement=departement,
-        college_entry_year=college_entry_year,
-        include_deleted=include_deleted,
-    )
-    children, next_cursor = await paginate(
-        session, statement, [Child.created_at, Child.id], limit=limit, cursor=cursor,
-        scope="children",
-        filters={
-            "departement": departement, "college_entry_year": college_entry_year,
-            "include_deleted": include_deleted,
-        },
-    )  # fmt: skip
-    await record_child_reads(
-        session, principal, [(child.id, child.departement_code) for child in children], via="list"
-    )
-    return children, next_cursor
+) -> tuple[list[Row[Any]], str | None]:
+    """A page of children in scope; each child shown is audited by the same statement."""
+    return await repository.read_page(session, principal, filters, limit=limit, cursor=cursor)
 
 
 async def export_children(
@@ -90,12 +72,9 @@ async def export_children(
     return statement.order_by(Child.created_at, Child.id)
 
 
-async def get_child(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> Child:
-    child = await repository.get_scoped(session, principal, child_id)
-    await record(
-        session, principal, "read", ENTITY, [child.id], departement_code=child.departement_code
-    )
-    return child
+async def get_child(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> Row[Any]:
+    """One child in scope, audited as read by the same statement."""
+    return await repository.read_child(session, principal, child_id)
 
 
 async def create_child(session: AsyncSession, principal: Principal, data: ChildCreate) -> Child:

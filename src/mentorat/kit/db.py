@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from mentorat.kit.cursors import SESSION_INFO_KEY, CursorKeys
 from mentorat.kit.embedded import embedded_server
@@ -88,12 +90,39 @@ def head_revision(settings: Settings | None = None) -> str | None:
     return script.get_current_head()
 
 
+def _refuse_closed_connection(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: object
+) -> None:
+    """At checkout, a pooled connection the server closed (a restart, a terminated backend)
+    is replaced by a new one, without the round trip a pre-ping costs: asyncpg marks its
+    connection closed as soon as the event loop sees the socket end. A connection that dies
+    while a statement runs still fails that request (a 503), and SQLAlchemy then invalidates
+    every connection of the pool opened before it."""
+    asyncpg_connection = getattr(dbapi_connection, "_connection", None)
+    if asyncpg_connection is not None and asyncpg_connection.is_closed():
+        raise DisconnectionError("The server closed this pooled connection.")
+
+
 @dataclass
 class Database:
-    """The engine and the session factory the app uses; built in the lifespan or by tests."""
+    """The engine and the session factories the app uses; built in the lifespan or by tests.
+
+    `sessionmaker` opens one transaction per session (BEGIN ... COMMIT). `autocommit_sessionmaker`
+    sends each statement on its own, as its own implicit transaction, without BEGIN or COMMIT
+    round trips: it is for work that is one statement (authentication, a read with its audit
+    rows written by the same statement). On a test's connection both join its transaction.
+    """
 
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    autocommit_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    def __post_init__(self) -> None:
+        if self.autocommit_sessionmaker is None:  # built by hand: one transaction per session
+            self.autocommit_sessionmaker = self.sessionmaker
+
+    def statement_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        return self.autocommit_sessionmaker or self.sessionmaker
 
     @classmethod
     def from_url(cls, url: URL, settings: Settings) -> Database:
@@ -104,13 +133,19 @@ class Database:
                 "application_name": "mentorat",
             }
         engine = create_async_engine(
-            async_url(url),
-            pool_size=settings.db_pool_size,
-            pool_pre_ping=True,
-            connect_args=connect_args,
+            async_url(url), pool_size=settings.db_pool_size, connect_args=connect_args
         )
+        event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
         info = {SESSION_INFO_KEY: CursorKeys(settings.cursor_secret)}
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False, info=info))
+        return cls(
+            engine,
+            async_sessionmaker(engine, expire_on_commit=False, info=info),
+            async_sessionmaker(
+                engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                info=info,
+            ),
+        )
 
     @classmethod
     def on_connection(cls, connection: AsyncConnection) -> Database:
@@ -121,7 +156,7 @@ class Database:
             join_transaction_mode="create_savepoint",
             info={SESSION_INFO_KEY: CursorKeys()},
         )
-        return cls(connection.engine, sessionmaker)
+        return cls(connection.engine, sessionmaker, sessionmaker)
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessionmaker() as session:

@@ -69,9 +69,13 @@ def live_rows(
     statement: Select[Any], model: Any, principal: Principal, *, include_deleted: bool
 ) -> Select[Any]:
     """Soft-deleted rows are for an administrator who asks for them; others asking are refused."""
+    refuse_deleted_unless_admin(principal, include_deleted)
+    return statement if include_deleted else statement.where(model.deleted_at.is_(None))
+
+
+def refuse_deleted_unless_admin(principal: Principal, include_deleted: bool) -> None:
     if include_deleted and not principal.is_admin:
         raise Forbidden("Only an administrator sees deleted records.")
-    return statement if include_deleted else statement.where(model.deleted_at.is_(None))
 
 
 async def one_or_404(
