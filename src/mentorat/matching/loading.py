@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, reduce
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -124,7 +124,8 @@ async def _fetch_columns(
     statement: Select[Any],
     id_column: Any,
     columns: Sequence[tuple[Any, str | int]],
-) -> tuple[npt.NDArray[np.void], list[npt.NDArray[Any]]]:
+    extra: Sequence[Any] = (),
+) -> tuple[npt.NDArray[np.void], list[npt.NDArray[Any]], tuple[Any, ...]]:
     """The ids (sorted) and each column of `statement`'s rows as a numpy array in id order.
 
     Each row is packed by PostgreSQL into one fixed-width binary record (the values' binary
@@ -144,9 +145,13 @@ async def _fetch_columns(
             fields.append((f"c{index}", dtype))
     record = type_coerce(reduce(lambda left, right: left.op("||")(right), parts), LargeBinary)
     inner = statement.with_only_columns(record.label("record")).subquery()
-    blob, count = (
+    blob, count, *extra_values = (
         await session.execute(
-            select(func.string_agg(inner.c.record, literal_column("''::bytea")), func.count())
+            select(
+                func.string_agg(inner.c.record, literal_column("''::bytea")),
+                func.count(),
+                *extra,
+            )
         )
     ).one()
     records = np.frombuffer(blob or b"", dtype=np.dtype(fields))
@@ -155,12 +160,21 @@ async def _fetch_columns(
     id_keys = records["id"].copy().view(ID_KEY)
     order = np.lexsort((id_keys["lo"], id_keys["hi"]))  # far faster than sorting records
     arrays = [np.ascontiguousarray(records[f"c{i}"][order]) for i in range(len(columns))]
-    return id_keys[order], arrays
+    return id_keys[order], arrays, tuple(extra_values)
 
 
 async def load_children(session: AsyncSession, statement: Select[Any]) -> LoadedChildren:
     """`statement` selects Child rows (filters only); the columns are chosen here."""
-    id_keys, columns = await _fetch_columns(
+    children, _ = await load_children_with(session, statement, ())
+    return children
+
+
+async def load_children_with(
+    session: AsyncSession, statement: Select[Any], extra: Sequence[Any]
+) -> tuple[LoadedChildren, tuple[Any, ...]]:
+    """`load_children`, and the values of `extra` (scalar subqueries) read by the same
+    statement."""
+    id_keys, columns, extra_values = await _fetch_columns(
         session,
         statement,
         Child.id,
@@ -174,6 +188,7 @@ async def load_children(session: AsyncSession, statement: Select[Any]) -> Loaded
             (Child.languages_mask, "i8"),
             (child_is_eligible(), "bool"),
         ],
+        extra,
     )
     lat, lon, goals, availability, remote, gender, languages, eligible = columns
     arrays = ChildArrays(
@@ -186,23 +201,44 @@ async def load_children(session: AsyncSession, statement: Select[Any]) -> Loaded
         languages=languages,
         eligible=eligible,
     )
-    return LoadedChildren(id_keys, arrays)
+    return LoadedChildren(id_keys, arrays), extra_values
 
 
 MENTOR_RECORD = np.dtype([(name, dtype) for name, _, dtype in MENTOR_RECORD_FIELDS])
 _DAY_ZERO = date(2000, 1, 1)  # PostgreSQL's dates count days from here
 
 
+@overload
 async def load_mentors(
     session: AsyncSession, statement: Select[Any], run_date: date
-) -> LoadedMentors:
+) -> LoadedMentors: ...
+
+
+@overload
+async def load_mentors(
+    session: AsyncSession, statement: Select[Any], run_date: date, *, extra: Sequence[Any]
+) -> tuple[LoadedMentors, tuple[Any, ...]]: ...
+
+
+async def load_mentors(
+    session: AsyncSession,
+    statement: Select[Any],
+    run_date: date,
+    *,
+    extra: Sequence[Any] | None = None,
+) -> LoadedMentors | tuple[LoadedMentors, tuple[Any, ...]]:
     """`statement` selects Mentor rows (filters only). Each mentor's matching record is a
-    stored column, so this is one concatenation in PostgreSQL and one frombuffer here."""
-    blob, count = (
+    stored column, so this is one concatenation in PostgreSQL and one frombuffer here.
+
+    `extra`: more expressions (aggregates or scalar subqueries) read by the same statement,
+    whose values are returned with the mentors.
+    """
+    blob, count, *extra_values = (
         await session.execute(
             statement.with_only_columns(
                 func.string_agg(Mentor.matching_record, literal_column("''::bytea")),
                 func.count(),
+                *(extra or ()),
             )
         )
     ).one()
@@ -225,7 +261,8 @@ async def load_mentors(
         honorability_ok=(records["checked_on"] <= run_day) & (records["valid_until"] >= run_day),
         capacity_left=records["places_left"],
     )
-    return LoadedMentors(records["id"].copy().view(ID_KEY), arrays)
+    loaded = LoadedMentors(records["id"].copy().view(ID_KEY), arrays)
+    return loaded if extra is None else (loaded, tuple(extra_values))
 
 
 def mentors_serving(departement_code: str) -> Select[Any]:
