@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.matching.loading import LoadedMentors, load_mentors
 from mentorat.models import DepartementMatchingVersion, Mentor
 
-# Snapshots kept per process: one per (département, run date) asked for recently. 20,000
-# mentors take ~3 MiB.
+# Snapshots kept per process by default (settings.mentor_snapshots): one per (département,
+# run date) asked for recently. 20,000 mentors take ~3 MiB.
 MAX_SNAPSHOTS = 32
 
 
@@ -118,5 +118,7 @@ def mentor_snapshots(request: Request) -> MentorSnapshots:
     """The app's snapshots (each app instance, hence each process, has its own)."""
     snapshots = getattr(request.app.state, "mentor_snapshots", None)
     if snapshots is None:
-        snapshots = request.app.state.mentor_snapshots = MentorSnapshots()
+        settings = getattr(request.app.state, "settings", None)
+        size = MAX_SNAPSHOTS if settings is None else settings.mentor_snapshots
+        snapshots = request.app.state.mentor_snapshots = MentorSnapshots(size)
     return snapshots
