@@ -1,8 +1,12 @@
 """`GET /v1/children/{id}/mentor-candidates` over HTTP with 20,000 mentors in the département:
-the service loading the mentors from PostgreSQL on every request (`MENTORAT_MENTOR_SNAPSHOTS=0`,
-as before the snapshots) against the service keeping a snapshot per process (the default).
+"before" against "after", the service keeping a snapshot of the mentors per process (default).
+"before" is the code of another checkout (`--before-src`, e.g. main's `src`, which loads the
+mentors and their names on every request) on a database of its own at `--before-revision`
+(the same data), else this code without snapshots (`MENTORAT_MENTOR_SNAPSHOTS=0`: mentors,
+names and details loaded on every request, on the same database).
 
-    python benchmarks/candidates.py [--mentors 20000] [--rounds 3] [--seconds 10] [--port 8780]
+    python benchmarks/candidates.py [--before-src ../main/src] [--mentors 20000] [--rounds 3]
+        [--seconds 10] [--port 8780]
 
 Creates a database on MENTORAT_TEST_DATABASE_URL / MENTORAT_DATABASE_URL (else an embedded
 PostgreSQL), migrates it, loads the mentors (benchmarks/matching.py's instance, all in one
@@ -122,18 +126,38 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
-def main(n_mentors: int, rounds: int, seconds: float, port: int, seed: int) -> None:
+def main(
+    n_mentors: int,
+    rounds: int,
+    seconds: float,
+    port: int,
+    seed: int,
+    before_src: str | None,
+    before_revision: str,
+) -> None:
     server_url = next(_server_url())
     name = f"mentorat_bench_{uuid.uuid4().hex[:8]}"
-    url = asyncio.run(create_database(server_url, name))
+    names = [name, name + "_before"] if before_src else [name]
+    urls = [asyncio.run(create_database(server_url, each)) for each in names]
     logs = Path(os.environ.get("TMPDIR", "/tmp")) / name
     logs.mkdir(parents=True, exist_ok=True)
     try:
-        upgrade(url)
-        fixture = asyncio.run(fill(url, n_mentors, seed))
-        dsn = sync_url(url).render_as_string(hide_password=False)
+        upgrade(urls[0])
+        fixture = asyncio.run(fill(urls[0], n_mentors, seed))
+        dsn = sync_url(urls[0]).render_as_string(hide_password=False)
         command = [sys.executable, "-m", "mentorat.cli", "serve", "--port"]
         before_env = {"MENTORAT_DATABASE_URL": dsn, "MENTORAT_MENTOR_SNAPSHOTS": "0"}
+        before_label = "before (no snapshot)"
+        if before_src:
+            upgrade(urls[1], before_revision)
+            before_fixture = asyncio.run(fill(urls[1], n_mentors, seed))
+            before_dsn = sync_url(urls[1]).render_as_string(hide_password=False)
+            before_env = {"MENTORAT_DATABASE_URL": before_dsn, "PYTHONPATH": before_src}
+            commit = subprocess.run(
+                ["git", "-C", before_src, "log", "-1", "--format=%h"],
+                capture_output=True, text=True,
+            ).stdout.strip()  # fmt: skip
+            before_label = f"before ({commit or before_src})"
         after_env = {"MENTORAT_DATABASE_URL": dsn}
         print(f"load: {uptime()}")
         print(f"client: wrk -t2 -c{CONCURRENCY}, {rounds} rounds of {seconds:g} s per server,"
@@ -144,24 +168,22 @@ def main(n_mentors: int, rounds: int, seconds: float, port: int, seed: int) -> N
             server([*command, str(port + 1)], after_env, port + 1, logs / "after.log") as after,
         ):
             bases = {"before": before, "after": after}
-            headers = {"Authorization": fixture.authorization}
-            for base in bases.values():  # warm-up, and a check that the answers are real
-                response = httpx.get(base + fixture.paths[0], headers=headers, timeout=30)
+            fixtures = {"before": before_fixture if before_src else fixture, "after": fixture}
+            for which, base in bases.items():  # warm-up, and a check that the answers are real
+                headers = {"Authorization": fixtures[which].authorization}
+                response = httpx.get(base + fixtures[which].paths[0], headers=headers, timeout=30)
                 response.raise_for_status()
-                considered = response.json()["mentors_considered"]
-                feasible = response.json()["feasible"]
-                wrk(base, fixture, 2)
-            print(f"answer: {considered:,} mentors considered, {feasible:,} feasible")
+                answer = response.json()
+                print(f"{which}: {answer['mentors_considered']:,} mentors considered,"
+                      f" {answer['feasible']:,} feasible")  # fmt: skip
+                wrk(base, fixtures[which], 2)
             for round_number in range(rounds):
                 order = ("before", "after") if round_number % 2 == 0 else ("after", "before")
                 for which in order:
-                    results[which].append(wrk(bases[which], fixture, seconds))
+                    results[which].append(wrk(bases[which], fixtures[which], seconds))
         print(f"load: {uptime()}")
         print(f"\n{'server':<34} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}")
-        labels = {
-            "before": "before (mentors loaded each time)",
-            "after": "after (snapshot per process)",
-        }
+        labels = {"before": before_label, "after": "after (snapshot per process)"}
         for which, measures in results.items():
             print(
                 f"{labels[which]:<34}"
@@ -175,7 +197,8 @@ def main(n_mentors: int, rounds: int, seconds: float, port: int, seed: int) -> N
             ))  # fmt: skip
         print("targets: p50 < 15 ms, p99 < 40 ms, >= 150 req/s at concurrency 8")
     finally:
-        asyncio.run(drop_database(server_url, name))
+        for each in names:
+            asyncio.run(drop_database(server_url, each))
 
 
 if __name__ == "__main__":
@@ -185,5 +208,17 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--port", type=int, default=8780, help="The second server: port + 1.")
     parser.add_argument("--seed", type=int, default=20260207)
+    parser.add_argument("--before-src", help="the src folder of the code to compare with")
+    parser.add_argument(
+        "--before-revision", default="0009", help="the migration the --before-src code expects"
+    )
     arguments = parser.parse_args()
-    main(arguments.mentors, arguments.rounds, arguments.seconds, arguments.port, arguments.seed)
+    main(
+        arguments.mentors,
+        arguments.rounds,
+        arguments.seconds,
+        arguments.port,
+        arguments.seed,
+        arguments.before_src,
+        arguments.before_revision,
+    )
