@@ -485,8 +485,11 @@ def score_pairs(
     exclusions: npt.ArrayLike | None = None,
     needed_slots: int = 4,
     chunk_pairs: int = DEFAULT_CHUNK_PAIRS,
+    prepared_mentors: PreparedMentors | None = None,
 ) -> FeasiblePairs:
     """Score every (child, mentor) pair; return the feasible ones and reason counts.
+
+    `prepared_mentors`: `prepare_mentors(mentors)` computed once for many calls (optional).
 
     Hard constraints, in priority order, are the members of `Reason`. For each eligible child
     i and the usable mentors U (active, honorable, capacity left), with G_i the mentors meeting
@@ -504,7 +507,9 @@ def score_pairs(
     if chunk_pairs < 1:
         raise ValueError("chunk_pairs must be at least 1")
     n, m = len(children), len(mentors)
-    prepared = _prepare(children, mentors, weights, int(needed_slots), exclusions, chunk_pairs)
+    prepared = _prepare(
+        children, mentors, weights, int(needed_slots), exclusions, chunk_pairs, prepared_mentors
+    )
     counts, not_excluded = _reason_counts_without_pairs(prepared)
 
     chunks = _row_chunks(len(prepared.child_rows), len(prepared.mentor_cols), chunk_pairs)
@@ -559,6 +564,35 @@ def _normalise_exclusions(
     return np.unique(pairs[:, 0] * m + pairs[:, 1])
 
 
+@dataclass(frozen=True, eq=False)
+class PreparedMentors:
+    """What scoring computes from the mentors alone, whatever the children: keep it with the
+    mentors (`prepare_mentors`) to score many children against them (candidates)."""
+
+    mentors: MentorArrays
+    cols: npt.NDArray[np.intp]  # usable mentors (active, honorable, capacity left)
+    unit_t: FloatArray  # [3, len(cols)]
+    threshold: FloatArray  # [len(cols)]
+    remote_cols: npt.NDArray[np.intp]  # positions in cols
+    words: npt.NDArray[np.uint64]
+    sphere: _Sphere
+
+
+def prepare_mentors(mentors: MentorArrays) -> PreparedMentors:
+    usable = mentors.active & mentors.honorability_ok & (mentors.capacity_left > 0)
+    cols = np.flatnonzero(usable)
+    sphere = _Sphere.of(mentors.lat, mentors.lon)
+    return PreparedMentors(
+        mentors=mentors,
+        cols=cols,
+        unit_t=np.ascontiguousarray(sphere.unit_vectors(cols).T),
+        threshold=_dot_thresholds(mentors.radius_km[cols]),
+        remote_cols=np.flatnonzero(mentors.remote_ok[cols]),
+        words=_availability_words(mentors.availability),
+        sphere=sphere,
+    )
+
+
 def _prepare(
     children: ChildArrays,
     mentors: MentorArrays,
@@ -566,12 +600,15 @@ def _prepare(
     needed_slots: int,
     exclusions: npt.ArrayLike | None,
     chunk_pairs: int,
+    prepared_mentors: PreparedMentors | None = None,
 ) -> _Prepared:
-    usable = mentors.active & mentors.honorability_ok & (mentors.capacity_left > 0)
+    if prepared_mentors is None:
+        prepared_mentors = prepare_mentors(mentors)
+    elif prepared_mentors.mentors is not mentors:
+        raise ValueError("prepared_mentors were prepared for other mentors")
+    side = prepared_mentors
     child_rows = np.flatnonzero(children.eligible)
-    mentor_cols = np.flatnonzero(usable)
     child_sphere = _Sphere.of(children.lat, children.lon)
-    mentor_sphere = _Sphere.of(mentors.lat, mentors.lon)
     return _Prepared(
         children=children,
         mentors=mentors,
@@ -581,16 +618,16 @@ def _prepare(
         exclusion_keys=_normalise_exclusions(exclusions, len(children), len(mentors)),
         child_rows=child_rows,
         child_position=np.cumsum(children.eligible) - 1,
-        mentor_cols=mentor_cols,
+        mentor_cols=side.cols,
         child_unit=child_sphere.unit_vectors(child_rows),
-        mentor_unit_t=np.ascontiguousarray(mentor_sphere.unit_vectors(mentor_cols).T),
-        mentor_threshold=_dot_thresholds(mentors.radius_km[mentor_cols]),
+        mentor_unit_t=side.unit_t,
+        mentor_threshold=side.threshold,
         remote_child_rows=np.flatnonzero(children.remote_ok[child_rows]),
-        remote_mentor_cols=np.flatnonzero(mentors.remote_ok[mentor_cols]),
+        remote_mentor_cols=side.remote_cols,
         child_words=_availability_words(children.availability),
-        mentor_words=_availability_words(mentors.availability),
+        mentor_words=side.words,
         child_sphere=child_sphere,
-        mentor_sphere=mentor_sphere,
+        mentor_sphere=side.sphere,
     )
 
 
@@ -815,6 +852,7 @@ __all__ = [
     "FeasiblePairs",
     "MentorArrays",
     "PairDetails",
+    "PreparedMentors",
     "Reason",
     "Weights",
     "explain",
@@ -822,5 +860,6 @@ __all__ = [
     "explanation_json",
     "explanations_json",
     "haversine_km",
+    "prepare_mentors",
     "score_pairs",
 ]

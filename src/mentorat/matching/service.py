@@ -539,7 +539,9 @@ async def mentor_candidates(
         found = mentors.index_of(excluded)
         found = found[found >= 0]
         exclusions = np.stack([np.zeros(len(found), dtype=np.int64), found], axis=1)
-    pairs = score_pairs(children.arrays, mentors.arrays, Weights(), exclusions)
+    pairs = score_pairs(
+        children.arrays, mentors.arrays, Weights(), exclusions, prepared_mentors=snapshot.prepared
+    )
     # Best score first; equal scores in mentor-id order, so the answer is stable.
     order = np.lexsort((pairs.mentor_index, -pairs.score))[:limit]
     await record(

@@ -22,6 +22,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.matching.loading import LoadedMentors, load_mentors
+from mentorat.matching.scoring import PreparedMentors, prepare_mentors
 from mentorat.models import DepartementMatchingVersion, Mentor
 
 # Snapshots kept per process by default (settings.mentor_snapshots): one per (département,
@@ -54,6 +55,7 @@ class MentorSnapshot:
     version: int
     mentors: LoadedMentors
     details: list[MentorDetails]  # in the order of mentors
+    prepared: PreparedMentors  # the mentor side of scoring, computed once
 
 
 class MentorSnapshots:
@@ -102,7 +104,8 @@ class MentorSnapshots:
             uuid.UUID(mentor_id): MentorDetails(first, last, uuid.UUID(association), commune)
             for mentor_id, first, last, association, commune in rows or []
         }
-        return MentorSnapshot(int(version), mentors, [by_id[i] for i in mentors.ids])
+        details = [by_id[i] for i in mentors.ids]
+        return MentorSnapshot(int(version), mentors, details, prepare_mentors(mentors.arrays))
 
     def _put(self, key: tuple[str, date], snapshot: MentorSnapshot) -> None:
         for other in [k for k, s in self._entries.items() if k[0] == key[0]]:
