@@ -29,6 +29,7 @@ import sys
 import tempfile
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -43,7 +44,13 @@ from benchmarks.matching import make_instance  # noqa: E402
 from benchmarks.matching_db import mentor_rows  # noqa: E402
 from mentorat.auth.tokens import display_prefix, hash_token, new_token  # noqa: E402
 from mentorat.kit.db import Database, sync_url, upgrade  # noqa: E402
-from mentorat.models import ApiToken, Association, Departement, Mentor  # noqa: E402
+from mentorat.models import (  # noqa: E402
+    ApiToken,
+    Association,
+    AssociationAgreement,
+    Departement,
+    Mentor,
+)
 from mentorat.models import Principal as PrincipalRow  # noqa: E402
 from mentorat.settings import Settings  # noqa: E402
 from tests.conftest import _server_url, create_database, drop_database  # noqa: E402
@@ -60,7 +67,7 @@ class Fixture:
     paths: list[str]
 
 
-async def fill(url: URL, n_mentors: int, seed: int) -> Fixture:
+async def fill(url: URL, n_mentors: int, seed: int, under_agreement: bool = True) -> Fixture:
     database = Database.from_url(url, Settings(database_url=str(url)))
     _, mentors, _ = make_instance(1, n_mentors, seed)
     try:
@@ -69,6 +76,15 @@ async def fill(url: URL, n_mentors: int, seed: int) -> Fixture:
             association = Association(name="Bench", departements=[departement])
             session.add(association)
             await session.flush()
+            if under_agreement:  # the code compared with may predate agreements
+                session.add(
+                    AssociationAgreement(
+                        association_id=association.id,
+                        departement_code=DEPARTEMENT,
+                        signed_on=date(2026, 1, 5),
+                        valid_from=date(2026, 1, 5),
+                    )
+                )
             rows = mentor_rows(mentors, association.id)
             for start in range(0, len(rows), 5000):
                 await session.execute(insert(Mentor), rows[start : start + 5000])

@@ -204,6 +204,7 @@ def make_instance(
         gender=rng.choice([0, 1, 2, 3], n_mentors, p=[0.05, 0.6, 0.33, 0.02]),
         languages=french | _languages(rng, n_mentors, 0.3),
         active=rng.random(n_mentors) < 0.95,
+        agreement_ok=rng.random(n_mentors) < 0.95,
         honorability_ok=rng.random(n_mentors) < 0.93,
         capacity_left=np.where(rng.random(n_mentors) < 0.3, 2, 1),
     )

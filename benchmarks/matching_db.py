@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.matching import make_instance
+from mentorat.agreements.service import add_agreement
 from mentorat.app import create_app
 from mentorat.auth.principal import Principal, Role
 from mentorat.kit.db import Database, async_url, upgrade
 from mentorat.matching import service
 from mentorat.matching.schemas import RunCreate
 from mentorat.matching.scoring import ChildArrays, MentorArrays
-from mentorat.models import Association, Child, Departement, Mentor, Offer
+from mentorat.models import Association, Child, Departement, Mentor, Offer, OfferConsent
 from mentorat.settings import Settings
 from mentorat.tokens.schemas import TokenCreate
 from mentorat.tokens.service import create_token
@@ -113,24 +114,40 @@ async def load(database: Database, n_children: int, n_mentors: int, seed: int) -
         association = Association(name=f"Bench {seed}", departements=[departement])
         session.add(association)
         await session.flush()
+        await add_agreement(
+            session, association_id=association.id, departement_code=DEPARTEMENT,
+            signed_on=TODAY - timedelta(days=400), valid_from=TODAY - timedelta(days=365),
+        )  # fmt: skip
         rows = child_rows(children)
         for start in range(0, len(rows), 5000):
             await session.execute(insert(Child), rows[start : start + 5000])
         offers = [
             {
+                "id": uuid.uuid4(),
                 "child_id": row["id"],
                 "departement_code": DEPARTEMENT,
                 "offered_on": TODAY,
                 "offered_by_name": "bench",
-                "child_answer": "accepted",
-                "guardian_answer": "accepted",
-                "guardian_answer_source": "ase_decision",
-                "decided_at": datetime.now(UTC),
+                "legal_situation": "delegated_to_ase",
             }
             for row in rows
         ]
         for start in range(0, len(offers), 5000):
             await session.execute(insert(Offer), offers[start : start + 5000])
+        # Both required agreements: PostgreSQL derives the accepted outcome from them.
+        consents = [
+            {
+                "offer_id": offer["id"],
+                "party": party,
+                "kind": "agreed",
+                "given_on": TODAY,
+                "recorded_by_name": "bench",
+            }
+            for offer in offers
+            for party in ("child", "ase")
+        ]
+        for start in range(0, len(consents), 5000):
+            await session.execute(insert(OfferConsent), consents[start : start + 5000])
         mentor_list = mentor_rows(mentors, association.id)
         for start in range(0, len(mentor_list), 5000):
             await session.execute(insert(Mentor), mentor_list[start : start + 5000])

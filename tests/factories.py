@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorat.agreements.service import add_agreement
 from mentorat.auth.principal import Role
 from mentorat.auth.tokens import display_prefix, hash_token, new_token
 from mentorat.models import (
@@ -40,14 +41,29 @@ def availability(slots: list[WeeklySlot] | None = None) -> bytes:
     return availability_to_bytes(EVENINGS if slots is None else slots)
 
 
+AGREEMENTS_SINCE = date(2020, 1, 1)
+
+
 async def create_association(
-    session: AsyncSession, *, departements: tuple[str, ...] = ("53",), **overrides: Any
+    session: AsyncSession,
+    *,
+    departements: tuple[str, ...] = ("53",),
+    agreements: bool = True,
+    **overrides: Any,
 ) -> Association:
+    """An association serving `departements`, by default under an open-ended agreement with
+    each (signed and in force since AGREEMENTS_SINCE), so its mentors may be matched there."""
     linked = [await session.get(Departement, code) for code in departements]
     values: dict[str, Any] = {"name": f"Association {next(_sequence)}", **overrides}
     association = Association(departements=linked, **values)
     session.add(association)
     await session.flush()
+    if agreements:
+        for code in departements:
+            await add_agreement(
+                session, association_id=association.id, departement_code=code,
+                signed_on=AGREEMENTS_SINCE, valid_from=AGREEMENTS_SINCE,
+            )  # fmt: skip
     return association
 
 
@@ -85,17 +101,30 @@ async def create_child(
     return child
 
 
-async def create_offer(session: AsyncSession, child: Child, *, answer: str = "accepted") -> Offer:
-    """An offer resting on a recommending assessment; `answer` is every required party's."""
+async def create_assessment(
+    session: AsyncSession,
+    child: Child,
+    *,
+    assessed_on: date = date(2026, 8, 25),
+    outcome: str = "mentoring_recommended",
+) -> Assessment:
     assessment = Assessment(
         child_id=child.id,
         departement_code=child.departement_code,
-        assessed_on=date(2026, 8, 25),
+        assessed_on=assessed_on,
         author_name="Factory",
-        outcome="mentoring_recommended",
+        outcome=outcome,
+        reason=None if outcome == "mentoring_recommended" else "Factory reason",
     )
     session.add(assessment)
     await session.flush()
+    return assessment
+
+
+async def create_offer(session: AsyncSession, child: Child, *, answer: str = "accepted") -> Offer:
+    """An offer resting on a recommending assessment; `answer` is every required party's
+    (a refusal: the first required party's, which decides the offer)."""
+    assessment = await create_assessment(session, child)
     offer = Offer(
         child_id=child.id,
         departement_code=child.departement_code,
@@ -113,7 +142,7 @@ async def create_offer(session: AsyncSession, child: Child, *, answer: str = "ac
                 offer_id=offer.id, party=party, kind=kind, given_on=date(2026, 9, 2),
                 recorded_by_name="Factory",
             )
-            for party in REQUIRED_PARTIES[offer.legal_situation]
+            for party in REQUIRED_PARTIES[offer.legal_situation][: 1 if kind == "refused" else None]
         )  # fmt: skip
         await session.flush()
         await session.refresh(offer)

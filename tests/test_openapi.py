@@ -178,7 +178,14 @@ def test_enums_are_named_schemas_not_inline_copies() -> None:
         if found != f"schemas/{name}"
     ]
     assert inline == []
-    for name in ("GoalCode", "LanguageCode", "Answer", "MentorshipState", "RunStatus", "Role"):
+    for name in (
+        "GoalCode",
+        "LanguageCode",
+        "OfferOutcome",
+        "MentorshipState",
+        "RunStatus",
+        "Role",
+    ):
         assert "enum" in schemas[name], name
 
 

@@ -10,6 +10,8 @@ from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
 
 from mentorat import health, vocabulary_router
+from mentorat.agreements.router import router as agreements_router
+from mentorat.assessments.router import router as assessments_router
 from mentorat.associations.router import router as associations_router
 from mentorat.audit.router import router as audit_router
 from mentorat.auth.oidc import OidcVerifier
@@ -105,9 +107,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for router in (
         departements_router,
         associations_router,
+        agreements_router,
         children_router,
         mentors_router,
         matching_runs_router,
+        assessments_router,
         offers_router,
         proposals_router,
         mentorships_router,

@@ -1,4 +1,5 @@
-"""Reproducible demo data for département 53 (Mayenne): associations, children and mentors."""
+"""Reproducible demo data for département 53 (Mayenne): associations and their agreements,
+children and mentors."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorat.agreements.service import add_agreement
 from mentorat.models import Association, Child, Departement, Mentor, Offer, OfferConsent
 from mentorat.profile import WeeklySlot, availability_to_bytes
 
@@ -237,6 +239,7 @@ async def load_demo(
     ]
     session.add_all(associations)
     await session.flush()
+    await demo_agreements(session, associations, today)
     demo_kids = demo_children(rng, children, today)
     session.add_all(demo_kids)
     session.add_all(demo_mentors(rng, mentors, associations, today))
@@ -247,6 +250,36 @@ async def load_demo(
     session.add_all(demo_consents(offers))
     await session.flush()
     return True
+
+
+def _school_year_start(today: date) -> date:
+    return date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+
+
+async def demo_agreements(
+    session: AsyncSession, associations: list[Association], today: date
+) -> None:
+    """Every association works under an agreement in force today. The first one's expired at
+    the end of the school year before last and was renewed for three years from the next day;
+    the second's is open-ended; the third signed this school year."""
+    start = _school_year_start(today)
+    first, second, third = associations
+
+    def years(count: int) -> date:
+        return start.replace(year=start.year + count)
+
+    terms = (
+        (first, years(-3) - timedelta(days=60), years(-3), years(-1) - timedelta(days=1)),
+        (first, years(-1) - timedelta(days=45), years(-1), years(2) - timedelta(days=1)),
+        (second, years(-2) - timedelta(days=30), years(-2), None),
+        (third, start - timedelta(days=20), start, years(3) - timedelta(days=1)),
+    )
+    for number, (association, signed_on, valid_from, valid_until) in enumerate(terms, 1):
+        await add_agreement(
+            session, association_id=association.id, departement_code=DEMO_DEPARTEMENT,
+            signed_on=signed_on, valid_from=valid_from, valid_until=valid_until,
+            document_reference=f"CD53-PAR-{valid_from.year}-{number:03d}",
+        )  # fmt: skip
 
 
 def demo_offers(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from mentorat.kit.db import Database
 from tests.api.support import assert_problem
 from tests.factories import LAVAL, Actors, child_body, create_child, create_mentor, mentor_body
+from tests.mentorships.support import accepted_offer_body, recommend
 
 C = "/v1/children"
 M = "/v1/mentors"
@@ -42,16 +43,12 @@ async def patch(client: httpx.AsyncClient, url: str, headers: dict[str, str], bo
 
 
 async def accept_offer(client: httpx.AsyncClient, actors: Actors, child_id: str) -> None:
+    await recommend(client, actors.educator_53, child_id)
     response = await client.post(
-        f"{C}/{child_id}/offers",
-        json={
-            "child_answer": "accepted",
-            "guardian_answer": "accepted",
-            "guardian_answer_source": "parental_authority",
-        },
-        headers=actors.educator_53,
+        f"{C}/{child_id}/offers", json=accepted_offer_body(), headers=actors.educator_53
     )
     assert response.status_code == 201, response.text
+    assert response.json()["outcome"] == "accepted"
 
 
 class TestTinyNumbers:

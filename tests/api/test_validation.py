@@ -124,7 +124,7 @@ CASES = [
     patch("empty child patch", CHILD_53, {}, "body"),
     patch("empty mentor patch", MENTOR_A1, {}, "body"),
     patch("empty association patch", ASSOCIATION_A, {}, "body", actor="coordinator_a"),
-    patch("empty departement patch", f"{D}/53", {}, "name"),
+    patch("empty departement patch", f"{D}/53", {}, "body"),
     patch("null first name", CHILD_53, {"first_name": None}, "first_name"),
     patch(
         "null location", MENTOR_A1, {"location": None, "capacity": None}, ("location", "capacity")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mentorat import vocabulary
+from mentorat.matching.schemas import InfeasibleReason
 from mentorat.matching.scoring import (
     EARTH_RADIUS_KM,
     REASON_CODES,
@@ -73,6 +75,7 @@ def random_instance(
         gender=rng.integers(0, 4, m),
         languages=languages(m, 0.1),
         active=rng.random(m) < 0.9,
+        agreement_ok=rng.random(m) < 0.85,
         honorability_ok=rng.random(m) < 0.9,
         capacity_left=rng.integers(1, 3, m) * (rng.random(m) < 0.85),
     )
@@ -117,6 +120,8 @@ def ref_pair(
     reasons: list[Reason] = []
     if not mt.active[j]:
         reasons.append(Reason.MENTOR_INACTIVE)
+    if not mt.agreement_ok[j]:
+        reasons.append(Reason.NO_AGREEMENT)
     if not mt.honorability_ok[j]:
         reasons.append(Reason.NO_HONORABILITY)
     if mt.capacity_left[j] <= 0:
@@ -279,6 +284,7 @@ class TestRules:
             "gender": [1],
             "languages": [vocabulary.languages_to_mask(["fr", "ar"])],
             "active": [True],
+            "agreement_ok": [True],
             "honorability_ok": [True],
             "capacity_left": [1],
         }
@@ -308,6 +314,12 @@ class TestRules:
         ("changes", "expected"),
         [
             ({"mentor__active": [False], "child__eligible": [False]}, "mentor_inactive"),
+            ({"mentor__agreement_ok": [False]}, "no_agreement"),
+            (
+                {"mentor__agreement_ok": [False], "mentor__honorability_ok": [False]},
+                "no_agreement",
+            ),
+            ({"mentor__active": [False], "mentor__agreement_ok": [False]}, "mentor_inactive"),
             ({"mentor__honorability_ok": [False]}, "no_valid_honorability_check"),
             ({"mentor__capacity_left": [0], "child__eligible": [False]}, "no_capacity_left"),
             ({"child__eligible": [False], "mentor__gender": [2]}, "child_not_eligible"),
@@ -397,6 +409,7 @@ class TestGeometryPrefilter:
             gender=np.zeros(m),
             languages=np.zeros(m),
             active=np.ones(m, bool),
+            agreement_ok=np.ones(m, bool),
             honorability_ok=np.ones(m, bool),
             capacity_left=np.ones(m),
         )
@@ -523,3 +536,8 @@ class TestValidation:
         result = score_pairs(children, mentors)
         assert len(result) == 0
         np.testing.assert_array_equal(result.primary_reason_counts, 0)
+
+
+def test_the_api_names_every_reason_in_priority_order() -> None:
+    assert get_args(InfeasibleReason) == tuple(REASON_CODES[reason] for reason in Reason)
+    assert REASON_CODES[Reason.NO_AGREEMENT] == "no_agreement"

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.models import Association, Child, Mentor
-from tests.factories import Actors, create_child, create_mentor
+from tests.factories import Actors, create_assessment, create_child, create_mentor
 
 PROBLEM = "application/problem+json"
 PROBLEM_PREFIX = "urn:mentorat:problem:"
@@ -189,3 +189,71 @@ async def run_proposal(
     assert body["status"] == "pending"
     assert body["validated_at"] is None and body["mentor_accepted_at"] is None
     return body
+
+
+# --------------------------------------------------------------------------- the legal duty
+
+
+async def assessed_child(
+    session: AsyncSession,
+    *,
+    assessed_days_ago: int = 30,
+    outcome: str = "mentoring_recommended",
+    **overrides: Any,
+) -> Child:
+    """A child without an offer, with one assessment (recommending, by default) `assessed_days_ago`
+    days ago."""
+    child = await create_child(session, offer=None, **overrides)
+    await create_assessment(
+        session, child, assessed_on=date.today() - timedelta(days=assessed_days_ago),
+        outcome=outcome,
+    )  # fmt: skip
+    await session.commit()
+    return child
+
+
+async def make_offer(
+    client: httpx.AsyncClient, headers: dict[str, str], child_id: Any, **body: Any
+) -> httpx.Response:
+    return await client.post(f"/v1/children/{child_id}/offers", json=body, headers=headers)
+
+
+def fact(party: str, kind: str, given_on: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"party": party, "kind": kind, "given_on": given_on or days_ago(1), **extra}
+
+
+async def add_consent(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    offer_id: Any,
+    party: str,
+    kind: str,
+    given_on: str | None = None,
+    **extra: Any,
+) -> httpx.Response:
+    return await client.post(
+        f"/v1/offers/{offer_id}/consents", json=fact(party, kind, given_on, **extra),
+        headers=headers,
+    )  # fmt: skip
+
+
+async def recommend(
+    client: httpx.AsyncClient, headers: dict[str, str], child_id: Any, **body: Any
+) -> dict[str, Any]:
+    """A recommending assessment of today, through the API."""
+    response = await client.post(
+        f"/v1/children/{child_id}/assessments",
+        json={"assessed_on": date.today().isoformat(), "outcome": "mentoring_recommended", **body},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def accepted_offer_body(**body: Any) -> dict[str, Any]:
+    """An offer made today that the child and the parents (parental authority) agreed to."""
+    today = date.today().isoformat()
+    return {
+        "consents": [fact("child", "agreed", today), fact("parents", "agreed", today)],
+        **body,
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,20 +25,35 @@ async def test_offer_proposal_mentorship_objectives_meetings(
     assert response.status_code == 409, response.text
     assert response.json()["reason"] == "child_not_eligible"
 
+    # No offer without an assessment recommending mentoring.
+    today = date.today().isoformat()
+    response = await client.post(
+        f"/v1/children/{child.id}/offers", json={}, headers=actors.educator_53
+    )
+    assert response.status_code == 409, response.text
+    response = await client.post(
+        f"/v1/children/{child.id}/assessments",
+        json={"assessed_on": today, "outcome": "mentoring_recommended"},
+        headers=actors.educator_53,
+    )
+    assert response.status_code == 201, response.text
+    assessment = response.json()
+
     response = await client.post(
         f"/v1/children/{child.id}/offers",
-        json={"child_answer": "accepted"},
+        json={"consents": [{"party": "child", "kind": "agreed", "given_on": today}]},
         headers=actors.educator_53,
     )
     assert response.status_code == 201, response.text
     offer = response.json()
-    assert offer["outcome"] == "pending"
-    response = await client.patch(
-        f"/v1/offers/{offer['id']}",
-        json={"guardian_answer": "accepted", "guardian_answer_source": "ase_decision"},
+    assert offer["outcome"] == "pending" and offer["assessment_id"] == assessment["id"]
+    assert offer["awaiting"] == ["parents"]
+    response = await client.post(
+        f"/v1/offers/{offer['id']}/consents",
+        json={"party": "parents", "kind": "agreed", "given_on": today},
         headers=actors.educator_53 | {"If-Match": response.headers["ETag"]},
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     assert response.json()["outcome"] == "accepted"
 
     response = await client.post(

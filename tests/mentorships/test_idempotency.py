@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.factories import Actors, create_offer
 from tests.mentorships.support import (
     assert_problem,
+    assessed_child,
     count,
     execute,
+    fact,
     make_mentorship,
     new_child,
     new_mentor,
@@ -74,12 +76,36 @@ async def build(
 ) -> Scenario:
     today = date.today().isoformat()
     if name == "offer":
-        child = await new_child(session, offer=None)
+        child = await assessed_child(session)
         url = f"/v1/children/{child.id}/offers"
         return Scenario(
-            Request(url, {"child_answer": "accepted"}, actors.educator_53),
-            Request(url, {"child_answer": "refused"}, actors.educator_53),
-            "SELECT count(*) FROM offer WHERE child_id = :id",
+            Request(url, {"consents": [fact("child", "agreed", today)]}, actors.educator_53),
+            Request(url, {"consents": [fact("child", "refused", today)]}, actors.educator_53),
+            "SELECT count(*), (SELECT count(*) FROM offer_consent) FROM offer WHERE child_id = :id",
+            {"id": child.id},
+            201,
+        )
+    if name == "consent":
+        child = await assessed_child(session)
+        offer = await create_offer(session, child, answer="pending")
+        await session.commit()
+        url = f"/v1/offers/{offer.id}/consents"
+        return Scenario(
+            Request(url, fact("child", "agreed", today), actors.educator_53),
+            Request(url, fact("child", "refused", today), actors.educator_53),
+            "SELECT version, (SELECT count(*) FROM offer_consent WHERE offer_id = :id)"
+            " FROM offer WHERE id = :id",
+            {"id": offer.id},
+            201,
+        )
+    if name == "assessment":
+        child = await new_child(session, offer=None)
+        url = f"/v1/children/{child.id}/assessments"
+        body = {"assessed_on": today, "outcome": "mentoring_recommended"}
+        return Scenario(
+            Request(url, body, actors.educator_53),
+            Request(url, body | {"note": "autre"}, actors.educator_53),
+            "SELECT count(*) FROM assessment WHERE child_id = :id",
             {"id": child.id},
             201,
         )
@@ -156,7 +182,9 @@ async def build(
 
 
 ENDPOINTS = [
+    "assessment",
     "offer",
+    "consent",
     "proposal",
     "validate",
     "accept",

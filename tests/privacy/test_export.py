@@ -59,6 +59,13 @@ class TestChildExport:
         assert document["child"]["reference"] == mentorship["child"]["reference"]
         assert document["child"]["availability"][0]["day"] == "wednesday"
         assert [o["outcome"] for o in document["offers"]] == ["accepted"]
+        (offer,) = document["offers"]
+        assert [(c["party"], c["kind"]) for c in offer["consents"]] == [
+            ("child", "agreed"),
+            ("parents", "agreed"),
+        ]
+        assert [a["id"] for a in document["assessments"]] == [offer["assessment_id"]]
+        assert document["assessments"][0]["outcome"] == "mentoring_recommended"
         assert ids(document["proposals"]) == [mentorship["proposal_id"]]
         (exported,) = document["mentorships"]
         assert exported["id"] == mentorship["id"]

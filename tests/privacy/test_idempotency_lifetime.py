@@ -9,12 +9,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import Actors
+from tests.mentorships.support import accepted_offer_body
 
-ACCEPTED = {
-    "child_answer": "accepted",
-    "guardian_answer": "accepted",
-    "guardian_answer_source": "parental_authority",
-}
+# The factory's child has a recommending assessment of this year.
+ACCEPTED = accepted_offer_body()
 
 
 async def offer(client: httpx.AsyncClient, actors: Actors, key: str, **body: Any) -> httpx.Response:
@@ -86,4 +84,5 @@ class TestSubjects:
         subject_ids = await session.scalar(
             text("SELECT subject_ids::text[] FROM idempotency_record WHERE key = 'subjects'")
         )
-        assert set(subject_ids) == {str(actors.child_53.id), response.json()["id"]}
+        made = response.json()
+        assert set(subject_ids) == {str(actors.child_53.id), made["id"], made["assessment_id"]}

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.models import Association
 from tests.factories import Actors, child_body
-from tests.mentorships.support import new_child, new_mentor
+from tests.mentorships.support import accepted_offer_body, days_ago, new_child, new_mentor
 from tests.privacy.support import get_ok, mentorship_life, new_marker, post_twice, tables_holding
 
 
@@ -36,15 +36,38 @@ class TestChildPurge:
 
         await post_twice(
             client,
-            f"/v1/children/{child_id}/offers",
+            f"/v1/children/{child_id}/assessments",
             {
-                "child_answer": "accepted",
-                "guardian_answer": "accepted",
-                "guardian_answer_source": "parental_authority",
-                "note": f"offre {marker}",
+                "assessed_on": days_ago(10),
+                "outcome": "not_now",
+                "reason": f"pas encore {marker}",
+                "note": f"bilan {marker}",
             },
             actors.educator_53,
         )
+        await post_twice(
+            client,
+            f"/v1/children/{child_id}/assessments",
+            {
+                "assessed_on": days_ago(1),
+                "outcome": "mentoring_recommended",
+                "note": f"ok {marker}",
+            },
+            actors.educator_53,
+        )
+        consents = accepted_offer_body()["consents"]
+        consents[0]["opinion"] = f"avis {marker}"
+        offer = await post_twice(
+            client,
+            f"/v1/children/{child_id}/offers",
+            {"note": f"offre {marker}", "consents": consents[:1]},
+            actors.educator_53,
+        )
+        await post_twice(
+            client, f"/v1/offers/{offer['id']}/consents", consents[1], actors.educator_53
+        )
+        for url in (f"/v1/children/{child_id}/assessments", f"/v1/offers/{offer['id']}"):
+            await get_ok(client, url, actors.educator_53)
         response = await client.post(
             f"/v1/children/{child_id}/exclusions",
             json={"mentor_id": str(excluded.id), "reason": f"exclu {marker}"},
@@ -84,7 +107,9 @@ class TestChildPurge:
         before = await tables_holding(session, marker)
         assert {
             "child",
+            "assessment",
             "offer",
+            "offer_consent",
             "pair_exclusion",
             "proposal",
             "mentorship_event",
@@ -139,9 +164,12 @@ class TestMentorPurge:
 
         assert await tables_holding(session, marker) == {}
         assert await tables_holding(session, str(mentor.id)) == {"audit_event": ANY}
-        # The child stays, with its offer; the mentorship went with the mentor.
+        # The child stays, with its care history, assessment and offer; the mentorship went
+        # with the mentor.
         assert set(await tables_holding(session, str(child.id))) == {
             "child",
+            "child_care_revision",
+            "assessment",
             "offer",
             "audit_event",
         }

@@ -18,7 +18,13 @@ from mentorat.models import Association
 from mentorat.retention.service import apply_retention
 from mentorat.settings import Settings
 from tests.factories import Actors, child_body
-from tests.mentorships.support import new_child, new_mentor
+from tests.mentorships.support import (
+    accepted_offer_body,
+    days_ago,
+    new_child,
+    new_mentor,
+    recommend,
+)
 from tests.privacy.support import mentorship_life, new_marker, tables_holding
 from tests.test_cli import cli_env  # noqa: F401
 
@@ -45,14 +51,16 @@ async def ended_long_ago(
     assert response.status_code == 201, response.text
     child_id = response.json()["id"]
     response = await client.post(
-        f"/v1/children/{child_id}/offers",
-        json={
-            "child_answer": "accepted",
-            "guardian_answer": "accepted",
-            "guardian_answer_source": "parental_authority",
-            "note": f"offre {marker}",
-        },
+        f"/v1/children/{child_id}/assessments",
+        json={"assessed_on": days_ago(5), "outcome": "not_now", "reason": f"non {marker}"},
         headers=actors.educator_53,
+    )
+    assert response.status_code == 201, response.text
+    await recommend(client, actors.educator_53, child_id, note=f"bilan {marker}")
+    body = accepted_offer_body(note=f"offre {marker}")
+    body["consents"][0]["opinion"] = f"avis {marker}"
+    response = await client.post(
+        f"/v1/children/{child_id}/offers", json=body, headers=actors.educator_53
     )
     assert response.status_code == 201, response.text
     association = await session.get(Association, actors.association_a.id)
@@ -104,7 +112,15 @@ class TestAnonymisation:
             id=actors.child_75.id,
         )  # left a year ago: untouched
         before = await tables_holding(session, marker)
-        assert {"child", "mentor", "offer", "meeting", "objective_revision"} <= set(before)
+        assert {
+            "child",
+            "mentor",
+            "assessment",
+            "offer",
+            "offer_consent",
+            "meeting",
+            "objective_revision",
+        } <= set(before)
 
         report = await apply_retention(session, settings, now=datetime.now(UTC))
         await session.commit()
@@ -132,6 +148,24 @@ class TestAnonymisation:
             session, "SELECT count(*), min(outcome) FROM offer WHERE child_id = :id", id=child_id
         )
         assert offers == (1, "accepted")
+        # The assessments' dates and outcomes and the consent facts stay, without their texts.
+        assessments = await one(
+            session,
+            "SELECT count(*), count(*) FILTER (WHERE outcome = 'not_now'"
+            " AND reason = 'anonymised'), count(note), count(DISTINCT author_name)"
+            " FROM assessment WHERE child_id = :id",
+            id=child_id,
+        )
+        assert assessments == (2, 1, 0, 1)
+        consents = await one(
+            session,
+            "SELECT count(*), count(opinion), min(recorded_by_name) FROM offer_consent"
+            " WHERE offer_id IN (SELECT id FROM offer WHERE child_id = :id)",
+            id=child_id,
+        )
+        assert consents == (2, 0, "anonymised")
+        assert report.counts[("assessment", "free text removed")] == 2
+        assert report.counts[("offer_consent", "free text removed")] == 2
         assert (await one(session, "SELECT first_name FROM mentor WHERE id = :id", id=mentor_id))[
             0
         ] == "anonymised"

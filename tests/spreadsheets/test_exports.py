@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorat.kit.clock import today_in
 from tests.api.support import assert_problem, audit_events
 from tests.factories import Actors, create_child
 from tests.spreadsheets.support import (
@@ -20,6 +21,8 @@ from tests.spreadsheets.support import (
 )
 
 CHILDREN = "/v1/children"
+# Optional on import: the examples leave them out, the exports write them.
+CARE_HEADER = ["came_into_care_on", "left_care_on", "legal_situation", "mentoring_requested_on"]
 
 
 def accept(headers: dict[str, str], media_type: str) -> dict[str, str]:
@@ -41,7 +44,7 @@ class TestChildrenExport:
         assert exported.headers["content-type"] == "text/csv; charset=utf-8"
         assert exported.headers["content-disposition"] == 'attachment; filename="children.csv"'
         rows = read_csv(exported.content)
-        assert rows[0] == ["id", *CHILD_HEADER]
+        assert rows[0] == ["id", *CHILD_HEADER, *CARE_HEADER]
         by_reference = {row[1]: row for row in rows[1:]}
         # Scope: département 53 only, every child (limit ignored), the factory's one included.
         assert set(by_reference) == {
@@ -54,7 +57,7 @@ class TestChildrenExport:
         assert by_reference["ASE53-2026-0004"][2:] == [
             "Yanis", "2012-01-28", "5e", "2024", "Évron", "53600", "48.1565", "-0.4047",
             "emploi, rome-G", "mardi 17:00-19:00; jeudi 17:00-19:00", "", "fr, tr", "oui",
-            "Bruno Lefèvre",
+            "Bruno Lefèvre", today_in("53").isoformat(), "", "parental_authority", "",
         ]  # fmt: skip
         imported = [row for row in rows if row[1].startswith("ASE53-2026-")]
         back = await upload(
@@ -82,7 +85,7 @@ class TestChildrenExport:
         )
         assert exported.headers["content-type"] == XLSX
         sheet = read_xlsx(exported.content)
-        assert sheet[0] == ["id", *CHILD_HEADER]
+        assert sheet[0] == ["id", *CHILD_HEADER, *CARE_HEADER]
         assert len(sheet) == 1 + 3  # the two imported and the factory's child, all of 2026
         back = await upload(
             client, "/v1/children/import", actors.educator_53, exported.content, XLSX

@@ -4,8 +4,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
 
+from mentorat.children.care import problem_of_field
 from mentorat.kit.schemas import (
     DepartementCode,
     Flag,
@@ -17,10 +18,12 @@ from mentorat.kit.schemas import (
     UpdateSchema,
 )
 from mentorat.models.child import PREFERRED_MENTOR_GENDERS, SCHOOL_LEVELS
+from mentorat.models.legal import LEGAL_SITUATIONS
 from mentorat.profile import Availability, Goals, Languages, Location, WeeklySlot
 
 SchoolLevel = Literal[SCHOOL_LEVELS]  # type: ignore[valid-type]
 PreferredGender = Literal[PREFERRED_MENTOR_GENDERS]  # type: ignore[valid-type]
+LegalSituation = Literal[LEGAL_SITUATIONS]  # type: ignore[valid-type]
 Reference = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")]
 FIRST_COLLEGE_ENTRY_YEAR, LAST_COLLEGE_ENTRY_YEAR = 2000, 2100
 CollegeEntryYear = Annotated[
@@ -56,6 +59,8 @@ CHILD_EXAMPLE = {
     "languages": ["fr", "ar"],
     "remote_ok": False,
     "referent_educator": "Aline Chevreau",
+    "came_into_care_on": "2023-05-12",
+    "legal_situation": "parental_authority",
 }
 
 DEPARTEMENT_OF_THE_CHILD = "Département in charge of the child (code such as 53)."
@@ -68,6 +73,33 @@ REMOTE_OK = (
     "stays a candidate."
 )
 REFERENT_EDUCATOR = "Name of the educator who follows the child; null: none recorded."
+CAME_INTO_CARE_ON = (
+    "Date the child came into the ASE's care (ISO date): not in the future, not before the "
+    "birth date."
+)
+CAME_INTO_CARE_ON_CREATE = CAME_INTO_CARE_ON + " Left out: today in the child's département."
+LEFT_CARE_ON = (
+    "Date the child left (or is to leave) care, not before came_into_care_on; null: in care."
+)
+LEGAL_SITUATION = (
+    "Who holds parental authority, which decides whose agreement an offer needs: "
+    "parental_authority (the parents), delegated_to_ase (the ASE, under a delegation), pupille "
+    "(a pupille de l'État: the tutor and the family council), young_adult (a person of 18 or "
+    "more today, under a contrat jeune majeur, who agrees alone)."
+)
+MENTORING_REQUESTED_ON = (
+    "Date a young adult asked for mentoring (which brings them into the duty's scope): only "
+    "with legal_situation young_adult, not in the future; null: not asked."
+)
+
+
+def _care_fact_check(value: object, info: ValidationInfo) -> object:
+    if info.field_name is None:
+        return value
+    problem = problem_of_field(info.field_name, value, dict(info.data), date.today())
+    if problem is not None:
+        raise ValueError(problem)
+    return value
 
 
 class ChildCreate(Schema):
@@ -102,12 +134,26 @@ class ChildCreate(Schema):
     )
     remote_ok: Flag = Field(default=False, description=REMOTE_OK)
     referent_educator: NonEmptyStr | None = Field(default=None, description=REFERENT_EDUCATOR)
+    came_into_care_on: IsoDate | None = Field(default=None, description=CAME_INTO_CARE_ON_CREATE)
+    left_care_on: IsoDate | None = Field(default=None, description=LEFT_CARE_ON)
+    legal_situation: LegalSituation = Field(
+        default="parental_authority", description=LEGAL_SITUATION
+    )
+    mentoring_requested_on: IsoDate | None = Field(default=None, description=MENTORING_REQUESTED_ON)
+
+    # The rules between the care facts, so that a spreadsheet row gets them too; the service
+    # checks them again with the département's day.
+    _care_facts = field_validator(
+        "came_into_care_on", "left_care_on", "legal_situation", "mentoring_requested_on"
+    )(_care_fact_check)
 
 
 class ChildUpdate(UpdateSchema):
     """The fields to change; those left out stay as they are."""
 
-    nullable_fields = frozenset({"mentor_gender_preference", "referent_educator"})
+    nullable_fields = frozenset(
+        {"mentor_gender_preference", "referent_educator", "left_care_on", "mentoring_requested_on"}
+    )
 
     reference: Reference | None = Field(
         default=None, description="The département's own file reference."
@@ -133,6 +179,10 @@ class ChildUpdate(UpdateSchema):
     )
     remote_ok: Flag | None = Field(default=None, description=REMOTE_OK)
     referent_educator: NonEmptyStr | None = Field(default=None, description=REFERENT_EDUCATOR)
+    came_into_care_on: IsoDate | None = Field(default=None, description=CAME_INTO_CARE_ON)
+    left_care_on: IsoDate | None = Field(default=None, description=LEFT_CARE_ON)
+    legal_situation: LegalSituation | None = Field(default=None, description=LEGAL_SITUATION)
+    mentoring_requested_on: IsoDate | None = Field(default=None, description=MENTORING_REQUESTED_ON)
 
 
 class Child(ReadSchema):
@@ -145,6 +195,8 @@ class Child(ReadSchema):
                     "id": "3f1c9b52-7a0e-4d5b-9a63-2f7e4c1d8b90",
                     "departement_code": "53",
                     **CHILD_EXAMPLE,
+                    "left_care_on": None,
+                    "mentoring_requested_on": None,
                     "version": 1,
                     "created_at": "2026-09-01T09:30:00Z",
                     "updated_at": "2026-09-01T09:30:00Z",
@@ -170,6 +222,10 @@ class Child(ReadSchema):
     languages: list[str] = Field(description="Languages the mentor should speak (any of them).")
     remote_ok: bool = Field(description=REMOTE_OK)
     referent_educator: str | None = Field(description=REFERENT_EDUCATOR)
+    came_into_care_on: date = Field(description=CAME_INTO_CARE_ON)
+    left_care_on: date | None = Field(description=LEFT_CARE_ON)
+    legal_situation: LegalSituation = Field(description=LEGAL_SITUATION)
+    mentoring_requested_on: date | None = Field(description=MENTORING_REQUESTED_ON)
     version: int = Field(
         description="Incremented on every change; the ETag to send back in If-Match."
     )

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
 from mentorat.children import repository
+from mentorat.children.care import CARE_FIELDS, CareFacts, care_problems
 from mentorat.children.schemas import ChildCreate, ChildUpdate
 from mentorat.errors import InvalidInput, NotFound
+from mentorat.kit.clock import today_in
 from mentorat.kit.etag import check_if_match
 from mentorat.kit.repository import flush
 from mentorat.models import Child, Departement
@@ -24,6 +26,24 @@ from mentorat.profile import profile_to_columns
 from mentorat.spreadsheets.audit import record_reads_of
 
 ENTITY = "child"
+
+
+def _check_care_facts(child: Child, changed: set[str] | None = None) -> None:
+    """The care facts as they will stand, against the département's day (a 422 naming the
+    first field at fault, preferring a field of the request)."""
+    facts = CareFacts(
+        birth_date=child.birth_date,
+        came_into_care_on=child.came_into_care_on,
+        left_care_on=child.left_care_on,
+        legal_situation=child.legal_situation,
+        mentoring_requested_on=child.mentoring_requested_on,
+    )
+    problems = care_problems(facts, today_in(child.departement_code))
+    if not problems:
+        return
+    named = [field for field in problems if changed is None or field in changed]
+    field = (named or list(problems))[0]
+    raise InvalidInput(problems[field], field=("body", field))
 
 
 def _listed(
@@ -88,7 +108,9 @@ async def create_child(session: AsyncSession, principal: Principal, data: ChildC
             f"Unknown département {departement_code}.", field=("body", "departement_code")
         )
     values = profile_to_columns(data.model_dump(exclude={"departement_code"}))
+    values["came_into_care_on"] = values.get("came_into_care_on") or today_in(departement_code)
     child = Child(departement_code=departement_code, **values)
+    _check_care_facts(child)
     session.add(child)
     await flush(
         session, conflict=f"The reference {data.reference!r} is already used in {departement_code}."
@@ -113,6 +135,8 @@ async def update_child(
         raise InvalidInput("Nothing to update.", field=("body",))
     for field, value in profile_to_columns(changes).items():
         setattr(child, field, value)
+    if set(changes) & {*CARE_FIELDS, "birth_date"}:
+        _check_care_facts(child, set(changes))
     await flush(session, conflict="That reference is already used in this département.")
     await record(
         session,

@@ -3,6 +3,9 @@ the same columns for exports."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -11,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.auth.principal import Principal
 from mentorat.children.schemas import ChildCreate
 from mentorat.errors import InvalidInput, NotFound
+from mentorat.kit.clock import today_in
 from mentorat.models import Child, Departement
 from mentorat.profile import availability_to_bytes, profile_to_columns
 from mentorat.settings import Settings
@@ -43,15 +47,24 @@ COLUMNS: tuple[Column, ...] = (
     Column("languages", ("languages",), cells.languages, "Language codes, `fr, ar`."),
     Column("remote_ok", ("remote_ok",), cells.boolean, "`oui` / `non` (yes/no, true/false, 1/0)."),
     Column("referent_educator", ("referent_educator",), cells.text, "Referent educator's name."),
+    Column("came_into_care_on", ("came_into_care_on",), cells.day,
+           "Date the child came into care; empty: today (a new child)."),
+    Column("left_care_on", ("left_care_on",), cells.day,
+           "Date the child left (or leaves) care; empty: in care."),
+    Column("legal_situation", ("legal_situation",), cells.code,
+           "`parental_authority` (empty), `delegated_to_ase`, `pupille` or `young_adult`."),
+    Column("mentoring_requested_on", ("mentoring_requested_on",), cells.day,
+           "Date a young adult asked for mentoring; empty: not asked."),
 )  # fmt: skip
 
 
-def _to_columns(model: BaseModel) -> dict[str, Any]:
+def _to_columns(model: BaseModel, *, today: date | None = None) -> dict[str, Any]:
     if not isinstance(model, ChildCreate):
         raise TypeError(f"expected a ChildCreate, got {type(model).__name__}")
     # The slots are already validated: packed as they are rather than dumped and re-read.
     columns = profile_to_columns(model.model_dump(exclude={"departement_code", "availability"}))
     columns["availability"] = availability_to_bytes(model.availability)
+    columns["came_into_care_on"] = model.came_into_care_on or today or today_in(None)
     return columns
 
 
@@ -86,7 +99,7 @@ async def import_children(
         raise InvalidInput(f"Unknown département {code}.", field=("query", "departement"))
     return await import_sheet(
         session,
-        IMPORT_SPEC,
+        replace(IMPORT_SPEC, to_columns=partial(_to_columns, today=today_in(code))),
         principal,
         scope_value=code,
         departement_code=code,
@@ -121,4 +134,8 @@ def export_cells(child: Child) -> list[str]:
         cells.format_list(child.languages),
         cells.format_boolean(child.remote_ok),
         child.referent_educator or "",
+        cells.format_date(child.came_into_care_on),
+        cells.format_date(child.left_care_on),
+        child.legal_situation,
+        cells.format_date(child.mentoring_requested_on),
     ]

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
-from mentorat.auth.dependencies import Admin, AnyRole
+from mentorat.auth.dependencies import Admin, AnyRole, require
+from mentorat.auth.principal import Principal, Role
 from mentorat.departements import service
 from mentorat.departements.schemas import Departement, DepartementCreate, DepartementUpdate
 from mentorat.kit.idempotency import IdempotencyDep, respond_created
@@ -59,11 +60,17 @@ async def create_departement(
     )
 
 
+DepartementEditor = Annotated[Principal, Depends(require(Role.admin, Role.departement_manager))]
+
+
 @router.patch("/{code}", response_model=Departement, responses=problems(403, 404))
 async def update_departement(
-    session: DbSession, principal: Admin, code: CodePath, body: DepartementUpdate
+    session: DbSession, principal: DepartementEditor, code: CodePath, body: DepartementUpdate
 ) -> Departement:
-    """Renames a département; administrators only."""
+    """Changes a département's name (administrators) or its settings: the first school day
+    (`school_start_month`, `school_start_day`, a real date of every year) and whether the
+    individual agreement must be signed before a mentorship becomes active (administrators,
+    or the département's managers; another département is a 403)."""
     return Departement.model_validate(
         await service.update_departement(session, principal, code, body)
     )

@@ -3,10 +3,15 @@ from __future__ import annotations
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorat.agreements.repository import any_agreement_with
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
-from mentorat.departements.schemas import DepartementCreate, DepartementUpdate
-from mentorat.errors import Conflict, NotFound
+from mentorat.departements.schemas import (
+    DepartementCreate,
+    DepartementUpdate,
+    school_start_problem,
+)
+from mentorat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
 from mentorat.models import Child, Departement, association_departement
@@ -42,10 +47,24 @@ async def create_departement(
 async def update_departement(
     session: AsyncSession, principal: Principal, code: str, data: DepartementUpdate
 ) -> Departement:
+    if not principal.is_admin and principal.departement_code != code:
+        raise Forbidden(f"Only an administrator or a manager of {code} changes it.")
+    changes = data.model_dump(exclude_unset=True)
+    if "name" in changes and not principal.is_admin:
+        raise Forbidden("Only an administrator renames a département.")
     departement = await get_departement(session, code)
-    departement.name = data.name
+    month = changes.get("school_start_month", departement.school_start_month)
+    day = changes.get("school_start_day", departement.school_start_day)
+    if problem := school_start_problem(month, day):
+        field = "school_start_day" if "school_start_day" in changes else "school_start_month"
+        raise InvalidInput(f"The first school day {problem}.", field=("body", field))
+    for name, value in changes.items():
+        setattr(departement, name, value)
     await flush(session)
-    await record(session, principal, "update", "departement", [code], details={"fields": ["name"]})
+    await record(
+        session, principal, "update", "departement", [code], departement_code=code,
+        details={"fields": sorted(changes)},
+    )  # fmt: skip
     return departement
 
 
@@ -56,9 +75,12 @@ async def delete_departement(session: AsyncSession, principal: Principal, code: 
             exists().where(Child.departement_code == code)
             | exists().where(association_departement.c.departement_code == code)
             | exists().where(PrincipalRow.departement_code == code)
+            | any_agreement_with(code)
         )
     )
     if in_use:
-        raise Conflict(f"The département {code} still has children, associations or users.")
+        raise Conflict(
+            f"The département {code} still has children, associations, agreements or users."
+        )
     await session.execute(delete(Departement).where(Departement.code == code))
     await record(session, principal, "delete", "departement", [code])

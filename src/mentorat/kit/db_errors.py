@@ -65,3 +65,13 @@ def query_cancelled(error: BaseException) -> bool:
 
 def database_error(error: BaseException) -> bool:
     return any(isinstance(e, DBAPIError | asyncpg.PostgresError) for e in _chain(error))
+
+
+def violated_constraint(error: BaseException) -> str | None:
+    """The name of the constraint (or trigger check raised with `CONSTRAINT = ...`) that
+    PostgreSQL refused the statement for, if any."""
+    for current in _chain(error):
+        name = getattr(current, "constraint_name", None)
+        if name:
+            return str(name)
+    return None

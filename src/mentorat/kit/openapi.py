@@ -128,6 +128,7 @@ def _statuses_that_apply(path: str, operation: dict[str, Any]) -> set[int]:
 @cache
 def _named_enums() -> dict[tuple[Any, ...], str]:
     # Imported here: the domain schemas themselves build on kit.
+    from mentorat.assessments import schemas as assessments
     from mentorat.children import schemas as children
     from mentorat.matching import schemas as matching
     from mentorat.mentors import schemas as mentors
@@ -137,8 +138,11 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
     from mentorat.vocabulary_router import GoalKind
 
     aliases = {
-        "Answer": offers.Answer,
-        "ConsentSource": offers.ConsentSource,
+        "OfferOutcome": offers.OfferOutcome,
+        "LegalSituation": offers.LegalSituation,
+        "ConsentParty": offers.ConsentParty,
+        "ConsentKind": offers.ConsentKind,
+        "AssessmentOutcome": assessments.AssessmentOutcome,
         "MentorshipState": mentorships.State,
         "ObjectiveStatus": mentorships.ObjectiveStatus,
         "EndReason": mentorships.EndReason,
@@ -149,6 +153,7 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
         "RunPhase": matching.RunPhase,
         "RunErrorCode": matching.RunErrorCode,
         "UnmatchedReason": matching.UnmatchedReason,
+        "InfeasibleReason": matching.InfeasibleReason,
         "ProposalStatus": matching.ProposalStatus,
         "GoalKind": GoalKind,
         "GoalCode": GoalCode,

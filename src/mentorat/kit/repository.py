@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Select
@@ -10,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from mentorat.auth.principal import Principal
-from mentorat.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from mentorat.errors import Conflict, Forbidden, MentoratError, NotFound, PreconditionFailed
+from mentorat.kit.db_errors import violated_constraint
 
 UNIQUE_VIOLATION = "23505"
 FOREIGN_KEY_VIOLATION = "23503"
@@ -43,17 +45,27 @@ def caller_conflict(error: IntegrityError) -> str | None:
     return CALLER_CONFLICTS.get(constraint or "")
 
 
-async def flush(session: AsyncSession, *, conflict: str = "This record already exists.") -> None:
+async def flush(
+    session: AsyncSession,
+    *,
+    conflict: str = "This record already exists.",
+    constraint_problems: Mapping[str, Callable[[], MentoratError]] | None = None,
+) -> None:
     """Flush, turning the violations a caller can cause into problems.
 
     A unique violation is a 409 (a duplicate the caller can fix); a concurrent update of the
-    same version is a 412. Any other integrity error is a bug of ours and stays a 500.
+    same version is a 412; `constraint_problems` names the problem for a constraint (or a
+    trigger's check) the caller's input can break. Any other integrity error is a bug of ours
+    and stays a 500.
     """
     try:
         await session.flush()
     except StaleDataError as error:
         raise PreconditionFailed("The record was changed by someone else meanwhile.") from error
     except IntegrityError as error:
+        problem = (constraint_problems or {}).get(violated_constraint(error) or "")
+        if problem is not None:
+            raise problem() from error
         state = _sqlstate(error)
         known = caller_conflict(error)
         if known is not None:

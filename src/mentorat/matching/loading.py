@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorat.agreements.repository import associations_under_agreement
 from mentorat.associations.repository import serving
 from mentorat.matching.scoring import ChildArrays, MentorArrays
 from mentorat.models import Child, Mentor, Mentorship, Offer, PairExclusion, Proposal
@@ -205,18 +206,25 @@ async def load_children_with(
 
 
 MENTOR_RECORD = np.dtype([(name, dtype) for name, _, dtype in MENTOR_RECORD_FIELDS])
+# The stored record, then whether the mentor's association has an agreement in force.
+LOADED_MENTOR_RECORD = np.dtype([*MENTOR_RECORD.descr, ("agreement", "?")])
 _DAY_ZERO = date(2000, 1, 1)  # PostgreSQL's dates count days from here
 
 
 @overload
 async def load_mentors(
-    session: AsyncSession, statement: Select[Any], run_date: date
+    session: AsyncSession, statement: Select[Any], run_date: date, departement_code: str
 ) -> LoadedMentors: ...
 
 
 @overload
 async def load_mentors(
-    session: AsyncSession, statement: Select[Any], run_date: date, *, extra: Sequence[Any]
+    session: AsyncSession,
+    statement: Select[Any],
+    run_date: date,
+    departement_code: str,
+    *,
+    extra: Sequence[Any],
 ) -> tuple[LoadedMentors, tuple[Any, ...]]: ...
 
 
@@ -224,25 +232,34 @@ async def load_mentors(
     session: AsyncSession,
     statement: Select[Any],
     run_date: date,
+    departement_code: str,
     *,
     extra: Sequence[Any] | None = None,
 ) -> LoadedMentors | tuple[LoadedMentors, tuple[Any, ...]]:
     """`statement` selects Mentor rows (filters only). Each mentor's matching record is a
-    stored column, so this is one concatenation in PostgreSQL and one frombuffer here.
+    stored column, followed by one byte saying whether the mentor's association has an
+    agreement with `departement_code` in force on `run_date` (an uncorrelated subquery,
+    hashed once): one concatenation in PostgreSQL and one frombuffer here.
 
     `extra`: more expressions (aggregates or scalar subqueries) read by the same statement,
     whose values are returned with the mentors.
     """
+    under_agreement = Mentor.association_id.in_(
+        associations_under_agreement(departement_code, run_date)
+    )
+    record = type_coerce(
+        Mentor.matching_record.op("||")(func.boolsend(under_agreement)), LargeBinary
+    )
     blob, count, *extra_values = (
         await session.execute(
             statement.with_only_columns(
-                func.string_agg(Mentor.matching_record, literal_column("''::bytea")),
+                func.string_agg(record, literal_column("''::bytea")),
                 func.count(),
                 *(extra or ()),
             )
         )
     ).one()
-    records = np.frombuffer(blob or b"", dtype=MENTOR_RECORD)
+    records = np.frombuffer(blob or b"", dtype=LOADED_MENTOR_RECORD)
     if len(records) != count:
         raise RuntimeError("a mentor has no matching record")  # a bug of ours
     id_keys = records["id"].copy().view(ID_KEY)
@@ -258,6 +275,7 @@ async def load_mentors(
         gender=records["gender"],
         languages=records["languages"],
         active=records["usable"],
+        agreement_ok=records["agreement"],
         honorability_ok=(records["checked_on"] <= run_day) & (records["valid_until"] >= run_day),
         capacity_left=records["places_left"],
     )

@@ -164,7 +164,11 @@ async def mentor_candidates(
     snapshots: Annotated[MentorSnapshots, Depends(mentor_snapshots)],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     run_date: Annotated[
-        IsoDate | None, Query(description="Honorability checks valid on this date (today).")
+        IsoDate | None,
+        Query(
+            description="Honorability checks and association agreements valid on this date "
+            "(default: today in the child's département)."
+        ),
     ] = None,
 ) -> CandidateList:
     """Ranked feasible mentors with their explained scores, and how many mentors each hard

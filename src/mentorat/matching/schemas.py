@@ -24,6 +24,19 @@ from mentorat.matching.scoring import WEIGHT_SUM_TOLERANCE
 Objective = Literal["coverage_first", "total_score"]
 RunStatus = Literal["queued", "running", "succeeded", "failed"]
 UnmatchedReason = Literal["no_feasible_mentor", "taken_by_others", "below_min_score"]
+# The hard constraints in priority order: scoring.REASON_CODES, as the API names them.
+InfeasibleReason = Literal[
+    "mentor_inactive",
+    "no_agreement",
+    "no_valid_honorability_check",
+    "no_capacity_left",
+    "child_not_eligible",
+    "gender_preference_not_met",
+    "language_preference_not_met",
+    "pair_excluded",
+    "too_far",
+    "no_common_availability",
+]
 ProposalStatus = Literal["simulated", "pending", "accepted", "declined"]
 RunPhase = Literal["queued", "loading", "scoring", "solving", "writing", "done", "failed"]
 RunErrorCode = Literal[
@@ -40,9 +53,11 @@ Weight = Annotated[
 MAX_IDS = 50_000
 REASON_COUNTS = (
     "Number of mentors ruled out, by the first hard constraint that rules each out "
-    "(mentor_inactive, no_valid_honorability_check, no_capacity_left, child_not_eligible, "
-    "gender_preference_not_met, language_preference_not_met, pair_excluded, too_far, "
-    "no_common_availability); constraints that ruled out nobody are left out."
+    "(mentor_inactive, no_agreement: the mentor's association has no agreement with the "
+    "child's département in force on the run date, no_valid_honorability_check, "
+    "no_capacity_left, child_not_eligible, gender_preference_not_met, "
+    "language_preference_not_met, pair_excluded, too_far, no_common_availability); "
+    "constraints that ruled out nobody are left out."
 )
 RUN_ID = "The run that proposed it; null for an educator's own proposal."
 
@@ -114,8 +129,8 @@ class RunCreate(Schema):
     )
     run_date: IsoDate | None = Field(
         default=None,
-        description="Honorability checks must be valid on this date (default: today in the "
-        "département).",
+        description="Honorability checks and association agreements must be valid on this "
+        "date (default: today in the département).",
     )
     # ge=0.5, not gt=0: multiple_of has a tolerance, and took 1e-300 as a multiple of 0.5;
     # rounded, so that what it tolerates (2.0000000001) is stored as the half hours meant.
@@ -175,7 +190,9 @@ class Run(ReadSchema):
     min_score: Score = Field(description="Pairs scoring below this were not proposed.")
     weights: RunWeights = Field(description="Weights of the score components.")
     dry_run: bool = Field(description="Whether the proposals are only simulated.")
-    run_date: date = Field(description="Date on which honorability checks had to be valid.")
+    run_date: date = Field(
+        description="Date on which honorability checks and association agreements had to be valid."
+    )
     needed_hours: Hours = Field(
         description="Weekly hours in common that give a full availability component."
     )
@@ -259,7 +276,7 @@ class UnmatchedChild(ReadSchema):
     best_score: Score | None = Field(
         description="The best score among feasible mentors; null when there is none."
     )
-    excluded_by_reason: dict[str, int] = Field(description=REASON_COUNTS)
+    excluded_by_reason: dict[InfeasibleReason, int] = Field(description=REASON_COUNTS)
 
 
 CANDIDATE_EXAMPLE = {
@@ -315,12 +332,14 @@ class CandidateList(ReadSchema):
     )
 
     child_id: uuid.UUID = Field(description="The child.")
-    run_date: date = Field(description="Date on which honorability checks had to be valid.")
+    run_date: date = Field(
+        description="Date on which honorability checks and association agreements had to be valid."
+    )
     mentors_considered: int = Field(
         description="Mentors of the associations serving the child's département."
     )
     feasible: int = Field(description="How many of them no hard constraint ruled out.")
-    excluded_by_reason: dict[str, int] = Field(description=REASON_COUNTS)
+    excluded_by_reason: dict[InfeasibleReason, int] = Field(description=REASON_COUNTS)
     candidates: list[Candidate] = Field(
         description="The best feasible mentors, the highest score first (at most `limit`)."
     )

@@ -39,14 +39,15 @@ class Reason(IntEnum):
     """Why a pair is infeasible, in priority order: the first that applies is the primary one."""
 
     MENTOR_INACTIVE = 0
-    NO_HONORABILITY = 1
-    NO_CAPACITY = 2
-    CHILD_NOT_ELIGIBLE = 3
-    GENDER = 4
-    LANGUAGE = 5
-    EXCLUDED = 6
-    TOO_FAR = 7
-    NO_COMMON_AVAILABILITY = 8
+    NO_AGREEMENT = 1
+    NO_HONORABILITY = 2
+    NO_CAPACITY = 3
+    CHILD_NOT_ELIGIBLE = 4
+    GENDER = 5
+    LANGUAGE = 6
+    EXCLUDED = 7
+    TOO_FAR = 8
+    NO_COMMON_AVAILABILITY = 9
 
     @property
     def code(self) -> str:
@@ -55,6 +56,7 @@ class Reason(IntEnum):
 
 REASON_CODES: dict[Reason, str] = {
     Reason.MENTOR_INACTIVE: "mentor_inactive",
+    Reason.NO_AGREEMENT: "no_agreement",
     Reason.NO_HONORABILITY: "no_valid_honorability_check",
     Reason.NO_CAPACITY: "no_capacity_left",
     Reason.CHILD_NOT_ELIGIBLE: "child_not_eligible",
@@ -162,6 +164,8 @@ class MentorArrays:
     gender: IntArray  # int8: 0 unknown, else 1 + index in GENDERS
     languages: IntArray  # uint64 spoken languages
     active: BoolArray  # active and not deleted
+    # The association has an agreement with the children's département in force on the run date.
+    agreement_ok: BoolArray
     honorability_ok: BoolArray  # valid on the run date
     capacity_left: IntArray  # int32, may be 0
 
@@ -178,6 +182,7 @@ class MentorArrays:
                 "gender": (np.int8, False),
                 "languages": (np.uint64, False),
                 "active": (np.bool_, False),
+                "agreement_ok": (np.bool_, False),
                 "honorability_ok": (np.bool_, False),
                 "capacity_left": (np.int32, False),
             },
@@ -458,7 +463,7 @@ class _Prepared:
     exclusion_keys: npt.NDArray[np.int64]  # sorted unique child * n_mentors + mentor
     child_rows: npt.NDArray[np.intp]  # eligible children
     child_position: npt.NDArray[np.intp]  # [n_children]: index in child_rows (if eligible)
-    mentor_cols: npt.NDArray[np.intp]  # usable mentors (active, honorable, capacity left)
+    mentor_cols: npt.NDArray[np.intp]  # usable (active, agreement, honorable, places left)
     child_unit: FloatArray  # [len(child_rows), 3]
     mentor_unit_t: FloatArray  # [3, len(mentor_cols)]
     mentor_threshold: FloatArray  # [len(mentor_cols)]
@@ -492,12 +497,13 @@ def score_pairs(
     `prepared_mentors`: `prepare_mentors(mentors)` computed once for many calls (optional).
 
     Hard constraints, in priority order, are the members of `Reason`. For each eligible child
-    i and the usable mentors U (active, honorable, capacity left), with G_i the mentors meeting
-    the gender preference, GL_i those also meeting the language preference, X_i the excluded
-    mentors in GL_i, and R_i the mentors of GL_i not excluded and within reach (radius, or both
-    remote): the primary reason counts are |U|-|G_i|, |G_i|-|GL_i|, |X_i|, |GL_i|-|X_i|-|R_i|
-    and |R_i| - feasible_i. |G_i|, |GL_i| and |X_i| need no pair enumeration; R_i is a subset
-    of the geometric prefilter's candidates, so only those are examined pair by pair.
+    i and the usable mentors U (active, under agreement, honorable, capacity left), with G_i
+    the mentors meeting the gender preference, GL_i those also meeting the language
+    preference, X_i the excluded mentors in GL_i, and R_i the mentors of GL_i not excluded and
+    within reach (radius, or both remote): the primary reason counts are |U|-|G_i|,
+    |G_i|-|GL_i|, |X_i|, |GL_i|-|X_i|-|R_i| and |R_i| - feasible_i. |G_i|, |GL_i| and |X_i|
+    need no pair enumeration; R_i is a subset of the geometric prefilter's candidates, so only
+    those are examined pair by pair.
     """
     weights = weights if weights is not None else Weights()
     if isinstance(needed_slots, bool) or not isinstance(needed_slots, int | np.integer):
@@ -570,7 +576,7 @@ class PreparedMentors:
     mentors (`prepare_mentors`) to score many children against them (candidates)."""
 
     mentors: MentorArrays
-    cols: npt.NDArray[np.intp]  # usable mentors (active, honorable, capacity left)
+    cols: npt.NDArray[np.intp]  # usable: active, under agreement, honorable, capacity left
     unit_t: FloatArray  # [3, len(cols)]
     threshold: FloatArray  # [len(cols)]
     remote_cols: npt.NDArray[np.intp]  # positions in cols
@@ -579,7 +585,12 @@ class PreparedMentors:
 
 
 def prepare_mentors(mentors: MentorArrays) -> PreparedMentors:
-    usable = mentors.active & mentors.honorability_ok & (mentors.capacity_left > 0)
+    usable = (
+        mentors.active
+        & mentors.agreement_ok
+        & mentors.honorability_ok
+        & (mentors.capacity_left > 0)
+    )
     cols = np.flatnonzero(usable)
     sphere = _Sphere.of(mentors.lat, mentors.lon)
     return PreparedMentors(
@@ -641,9 +652,16 @@ def _reason_counts_without_pairs(
     mentors, children = prepared.mentors, prepared.children
     counts = np.zeros((len(children), len(Reason)), dtype=np.int64)
     inactive = ~mentors.active
-    no_honorability = mentors.active & ~mentors.honorability_ok
-    no_capacity = mentors.active & mentors.honorability_ok & (mentors.capacity_left <= 0)
+    no_agreement = mentors.active & ~mentors.agreement_ok
+    no_honorability = mentors.active & mentors.agreement_ok & ~mentors.honorability_ok
+    no_capacity = (
+        mentors.active
+        & mentors.agreement_ok
+        & mentors.honorability_ok
+        & (mentors.capacity_left <= 0)
+    )
     counts[:, Reason.MENTOR_INACTIVE] = np.count_nonzero(inactive)
+    counts[:, Reason.NO_AGREEMENT] = np.count_nonzero(no_agreement)
     counts[:, Reason.NO_HONORABILITY] = np.count_nonzero(no_honorability)
     counts[:, Reason.NO_CAPACITY] = np.count_nonzero(no_capacity)
     n_usable = len(prepared.mentor_cols)

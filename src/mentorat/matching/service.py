@@ -303,7 +303,7 @@ async def _load_run_inputs(session: AsyncSession, run: MatchingRun) -> tuple[Any
     if run.mentor_ids:
         mentor_statement = mentor_statement.where(id_in(Mentor.id, run.mentor_ids))
     all_children = await load_children(session, child_statement)
-    mentors = await load_mentors(session, mentor_statement, run.run_date)
+    mentors = await load_mentors(session, mentor_statement, run.run_date, run.departement_code)
     exclusions = await load_exclusions(
         session, all_children, mentors, child_statement, mentor_statement
     )

@@ -96,7 +96,11 @@ class MentorSnapshots:
             )
         )  # fmt: skip
         mentors, (version, rows) = await load_mentors(
-            session, statement, run_date, extra=[matching_version(departement_code), details_json]
+            session,
+            statement,
+            run_date,
+            departement_code,
+            extra=[matching_version(departement_code), details_json],
         )
         if isinstance(rows, str):
             rows = json.loads(rows)

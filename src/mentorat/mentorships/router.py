@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.auth.dependencies import AnyRole, MeetingWriter
+from mentorat.auth.dependencies import AnyRole, MeetingWriter, require
+from mentorat.auth.principal import Principal, Role
 from mentorat.kit.etag import IfMatch, etag_for, set_etag
 from mentorat.kit.idempotency import IdempotencyDep, respond
 from mentorat.kit.openapi import documented_headers
@@ -20,6 +21,7 @@ from mentorat.mentorships.schemas import (
     MeetingCreate,
     Mentorship,
     MentorshipEvent,
+    MentorshipUpdate,
     Objective,
     ObjectiveCreate,
     ObjectiveRevision,
@@ -105,6 +107,37 @@ async def get_mentorship(
     return view
 
 
+MentorshipEditor = Annotated[
+    Principal,
+    Depends(require(Role.admin, Role.departement_manager, Role.educator, Role.coordinator)),
+]
+
+
+@router.patch(
+    "/v1/mentorships/{mentorship_id}",
+    response_model=Mentorship,
+    responses={**documented_headers(200, "ETag"), **problems(412)},
+)
+async def update_mentorship(
+    session: DbSession,
+    principal: MentorshipEditor,
+    mentorship_id: uuid.UUID,
+    body: MentorshipUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Mentorship:
+    """Records the date the individual agreement (ASE, association, child) was signed, or
+    corrects it (null: not signed). Administrators, the département's managers and educators,
+    the association's coordinators. Send the `ETag` in `If-Match` so as not to overwrite a
+    change made meanwhile (412)."""
+    mentorship = await service.update_mentorship(
+        session, principal, mentorship_id, body.model_dump(exclude_unset=True), if_match
+    )
+    view = await _view(session, principal, mentorship)
+    set_etag(response, view.version)
+    return view
+
+
 @router.post(
     "/v1/mentorships/{mentorship_id}/transitions",
     response_model=Mentorship,
@@ -121,7 +154,9 @@ async def transition(
     if_match: IfMatch = None,
 ) -> Response | Mentorship:
     """accepted -> active | ended; active -> paused | ended; paused -> active | ended.
-    Any other move is a 409. Ending needs a reason; `safeguarding` rules the pair out for good."""
+    Any other move is a 409. Ending needs a reason; `safeguarding` rules the pair out for good.
+    Where the département requires the individual agreement, becoming active without its
+    signature date is a 409 of type `urn:mentorat:problem:individual-agreement-required`."""
     if idempotent.replay is not None:
         return idempotent.replay
     mentorship = await service.transition(
@@ -265,7 +300,9 @@ async def create_meeting(
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Response | Meeting:
-    """The first meeting makes an accepted mentorship active."""
+    """The first meeting makes an accepted mentorship active (so, where the département
+    requires the individual agreement and it is not signed, it is a 409 of type
+    `urn:mentorat:problem:individual-agreement-required` and nothing is recorded)."""
     if idempotent.replay is not None:
         return idempotent.replay
     meeting = await meetings.create_meeting(session, principal, mentorship_id, body.model_dump())

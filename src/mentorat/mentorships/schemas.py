@@ -34,6 +34,11 @@ OBJECTIVE_DESCRIPTION = "Details (4,000 characters at most); null: none."
 TARGET_DATE = "When the objective should be reached (ISO date); null: no date set."
 OBJECTIVE_STATUS = "open, in_progress, achieved or abandoned."
 PROGRESS = "How far along the objective is, in percent (0 to 100)."
+AGREEMENT_SIGNED_ON = (
+    "When the individual agreement between the ASE, the association and the child was signed "
+    "(ISO date, not in the future); null: not yet. A département may require it before the "
+    "mentorship becomes active."
+)
 
 
 class ChildSummary(ReadSchema):
@@ -88,6 +93,7 @@ class Mentorship(ReadSchema):
                     "started_at": "2026-10-07T15:00:00Z",
                     "ended_at": None,
                     "proposal_id": "f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b",
+                    "agreement_signed_on": "2026-10-05",
                     "child": {
                         "id": "3f1c9b52-7a0e-4d5b-9a63-2f7e4c1d8b90",
                         "reference": "ASE53-2026-0142",
@@ -128,6 +134,7 @@ class Mentorship(ReadSchema):
     proposal_id: uuid.UUID | None = Field(
         description="The proposal it came from; null when none is on record."
     )
+    agreement_signed_on: date | None = Field(description=AGREEMENT_SIGNED_ON)
     child: ChildSummary = Field(description="The child, as far as the caller may see them.")
     mentor: MentorSummary = Field(description="The mentor.")
     cadence: Cadence = Field(description="Meeting figures.")
@@ -154,6 +161,19 @@ class Transition(Schema):
     reason: EndReason | None = Field(default=None, description="Required when ending.")
     note: Annotated[str, Field(max_length=2000)] | None = Field(
         default=None, description="Free note on the move (2,000 characters at most)."
+    )
+
+
+class MentorshipUpdate(UpdateSchema):
+    """The fields to change; those left out stay as they are."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"agreement_signed_on": "2026-10-05"}]}
+    )
+    nullable_fields = frozenset({"agreement_signed_on"})
+
+    agreement_signed_on: Annotated[IsoDate, Field(ge=date(2000, 1, 1))] | None = Field(
+        default=None, description=AGREEMENT_SIGNED_ON
     )
 
 

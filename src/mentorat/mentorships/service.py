@@ -19,8 +19,10 @@ from mentorat.kit.pagination import paginate
 from mentorat.kit.repository import flush
 from mentorat.matching.loading import id_in
 from mentorat.mentorships import repository
+from mentorat.mentorships.exceptions import IndividualAgreementRequired
 from mentorat.models import (
     Child,
+    Departement,
     Meeting,
     Mentor,
     Mentorship,
@@ -115,6 +117,8 @@ async def apply_transition(
     current = mentorship.state
     if (current, to) not in ALLOWED_TRANSITIONS:
         raise Conflict(f"A mentorship cannot go from {current} to {to}.")
+    if to == "active" and mentorship.agreement_signed_on is None:
+        await _check_individual_agreement_not_required(session, mentorship.departement_code)
     if to == "ended" and reason is None:
         raise InvalidInput("Ending a mentorship needs a reason.", field=("body", "reason"))
     if to != "ended" and reason is not None:
@@ -133,6 +137,48 @@ async def apply_transition(
         session, principal, "update", ENTITY, [mentorship.id],
         departement_code=mentorship.departement_code,
         details={"from": current, "to": to, "reason": reason},
+    )  # fmt: skip
+    return mentorship
+
+
+async def _check_individual_agreement_not_required(
+    session: AsyncSession, departement_code: str
+) -> None:
+    required = await session.scalar(
+        select(Departement.individual_agreement_required).where(
+            Departement.code == departement_code
+        )
+    )
+    if required:
+        raise IndividualAgreementRequired(
+            f"Département {departement_code} requires the individual agreement (ASE, "
+            "association, child) to be signed before a mentorship becomes active; record its "
+            "date with PATCH /v1/mentorships/{id} (agreement_signed_on) first."
+        )
+
+
+async def update_mentorship(
+    session: AsyncSession,
+    principal: Principal,
+    mentorship_id: uuid.UUID,
+    changes: dict[str, Any],
+    if_match: str | None,
+) -> Mentorship:
+    """Records (or corrects) the individual agreement's signature date."""
+    mentorship = await repository.get_scoped(session, principal, mentorship_id, for_update=True)
+    check_if_match(if_match, mentorship.version)
+    signed_on = changes.get("agreement_signed_on")
+    if signed_on is not None and signed_on > today_in(mentorship.departement_code):
+        raise InvalidInput(
+            "The individual agreement cannot be signed in the future.",
+            field=("body", "agreement_signed_on"),
+        )
+    for name, value in changes.items():
+        setattr(mentorship, name, value)
+    await flush(session)
+    await record(
+        session, principal, "update", ENTITY, [mentorship.id],
+        departement_code=mentorship.departement_code, details={"fields": sorted(changes)},
     )  # fmt: skip
     return mentorship
 
@@ -250,6 +296,7 @@ async def views(
                 "started_at": mentorship.started_at,
                 "ended_at": mentorship.ended_at,
                 "proposal_id": mentorship.proposal_id,
+                "agreement_signed_on": mentorship.agreement_signed_on,
                 "child": child_view,
                 "mentor": {
                     "id": mentor.id,

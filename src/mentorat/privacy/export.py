@@ -19,6 +19,7 @@ from mentorat.kit.repository import one_or_404
 from mentorat.kit.schemas import column_values
 from mentorat.models import (
     ApiToken,
+    Assessment,
     AuditEvent,
     Child,
     MatchingRunUnmatched,
@@ -29,6 +30,7 @@ from mentorat.models import (
     Objective,
     ObjectiveRevision,
     Offer,
+    OfferConsent,
     PairExclusion,
     Proposal,
 )
@@ -42,6 +44,7 @@ INTERNAL = frozenset({"availability", "goals_mask", "languages_mask", "matching_
 AUDITED_TYPES = (
     "child",
     "mentor",
+    "assessment",
     "offer",
     "proposal",
     "pair_exclusion",
@@ -158,16 +161,37 @@ async def export_child(
         .order_by(Mentorship.created_at, Mentorship.id),
     )
     by_child = {"child_id"}
+    offers = await _all(
+        session,
+        select(Offer)
+        .where(Offer.child_id == child.id)
+        .order_by(Offer.offered_on, Offer.created_at),
+    )
+    consents = await _all(
+        session,
+        select(OfferConsent)
+        .where(OfferConsent.offer_id.in_([o.id for o in offers]))
+        .order_by(OfferConsent.given_on, OfferConsent.id),
+    )
     content = {
         "child": _person(child),
+        "assessments": [
+            _values(a, without=by_child)
+            for a in await _all(
+                session,
+                select(Assessment)
+                .where(Assessment.child_id == child.id)
+                .order_by(Assessment.assessed_on, Assessment.created_at),
+            )
+        ],
         "offers": [
             _values(o, without=by_child)
-            for o in await _all(
-                session,
-                select(Offer)
-                .where(Offer.child_id == child.id)
-                .order_by(Offer.offered_on, Offer.created_at),
-            )
+            | {
+                "consents": [
+                    _values(c, without=("offer_id",)) for c in consents if c.offer_id == o.id
+                ]
+            }
+            for o in offers
         ],
         "exclusions": [
             _values(e, without=by_child)

@@ -34,7 +34,12 @@ class ChildExport(Export):
     """Everything held about a child (right of access, RGPD art. 15)."""
 
     child: dict[str, Any] = Field(description="The child's record, as stored.")
-    offers: Rows = Field(description="Every offer made to the child.")
+    assessments: Rows = Field(
+        description="Every assessment of whether mentoring serves the child, as stored."
+    )
+    offers: Rows = Field(
+        description="Every offer made to the child, each with its consent facts (`consents`)."
+    )
     run_results_unmatched: Rows = Field(
         description="The matching runs that left the child unmatched, and why."
     )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # The records that hang on a child, or on a mentor (ids of every kind, one column).
 CHILD_RECORDS = """
     SELECT id FROM offer WHERE child_id = ANY(CAST(:ids AS uuid[]))
+    UNION ALL SELECT id FROM assessment WHERE child_id = ANY(CAST(:ids AS uuid[]))
     UNION ALL SELECT id FROM proposal WHERE child_id = ANY(CAST(:ids AS uuid[]))
     UNION ALL SELECT id FROM pair_exclusion WHERE child_id = ANY(CAST(:ids AS uuid[]))
     UNION ALL SELECT id FROM mentorship WHERE child_id = ANY(CAST(:ids AS uuid[]))
@@ -33,7 +34,7 @@ MENTOR_RECORDS = """
 
 
 async def child_subject_ids(session: AsyncSession, child_id: uuid.UUID) -> list[uuid.UUID]:
-    """The child's id and the ids of its offers, proposals, exclusions, mentorships,
+    """The child's id and the ids of its assessments, offers, proposals, exclusions, mentorships,
     objectives and meetings."""
     return await children_subject_ids(session, [child_id])
 

@@ -97,7 +97,9 @@ async def create_proposal(
     child_statement = select(Child).where(Child.id == child.id)
     mentor_statement = select(Mentor).where(Mentor.id == mentor.id)
     children = await load_children(session, child_statement)
-    mentors = await load_mentors(session, mentor_statement, today_in(child.departement_code))
+    mentors = await load_mentors(
+        session, mentor_statement, today_in(child.departement_code), child.departement_code
+    )
     exclusions = await load_exclusions(
         session, children, mentors, child_statement, mentor_statement
     )

@@ -9,7 +9,8 @@ Policy (README, "Personal data"; settings `MENTORAT_RETENTION_*`):
 - A mentor's, `retention_mentor_years` (5) after the later of leaving (the soft delete) and
   the end of their last mentorship.
 - Anonymising keeps, for the duty's statistics: ids, département, school level and year of
-  entry into collège, birth year (as 1 January), goals, the offers' dates and answers, the
+  entry into collège, birth year (as 1 January), goals, the care facts (dates, legal
+  situation), the assessments' dates and outcomes, the offers' dates and consent facts, the
   proposals' statuses, scores and dates, the mentorships' states, dates and end reasons, the
   meetings' dates, durations and modes, the objectives' categories, statuses and progress,
   a mentor's association, capacity, honorability and training dates.
@@ -101,6 +102,18 @@ UPDATE mentor SET
 SCRUB_OFFERS = f"""
 UPDATE offer SET note = NULL, offered_by_name = '{ANONYMOUS}'
  WHERE child_id = ANY(CAST(:children AS uuid[]))
+"""
+# Assessments and consent facts are append-only: these UPDATEs pass only because retention
+# sets `mentorat.retention` for its transaction (see retention_writes).
+SCRUB_ASSESSMENTS = f"""
+UPDATE assessment SET note = NULL,
+       reason = CASE WHEN outcome = 'mentoring_recommended' THEN NULL ELSE '{ANONYMOUS}' END,
+       author_name = '{ANONYMOUS}'
+ WHERE child_id = ANY(CAST(:children AS uuid[]))
+"""
+SCRUB_CONSENTS = f"""
+UPDATE offer_consent SET opinion = NULL, recorded_by_name = '{ANONYMOUS}'
+ WHERE offer_id IN (SELECT id FROM offer WHERE child_id = ANY(CAST(:children AS uuid[])))
 """
 SCRUB_PROPOSALS = """
 UPDATE proposal SET explanation = '{}'::jsonb, decline_reason = NULL,
@@ -242,6 +255,16 @@ async def apply_retention(
             "mentor", "anonymised", await _count(session, ANONYMISE_MENTORS, ids=mentors, now=now)
         )
         report.add("offer", "free text removed", await _count(session, SCRUB_OFFERS, **people))
+        report.add(
+            "assessment",
+            "free text removed",
+            await _count(session, SCRUB_ASSESSMENTS, children=children),
+        )
+        report.add(
+            "offer_consent",
+            "free text removed",
+            await _count(session, SCRUB_CONSENTS, children=children),
+        )
         report.add(
             "proposal", "free text removed", await _count(session, SCRUB_PROPOSALS, **people)
         )
