@@ -195,6 +195,15 @@ class TestEveryChangeShows:
     ) -> None:
         association = await create_association(session, departements=("75",))
         mentor = await create_mentor(session, association=association)
+        # Under agreement in 53 already: only the association_departement row is missing.
+        session.add(
+            AssociationAgreement(
+                association_id=association.id,
+                departement_code="53",
+                signed_on=date(2026, 1, 5),
+                valid_from=date(2026, 1, 5),
+            )
+        )
         await session.commit()
         before = await reader.candidates()
         assert str(mentor.id) not in ids(before)
@@ -208,19 +217,24 @@ class TestEveryChangeShows:
         assert after["mentors_considered"] == before["mentors_considered"] + 1
         assert str(mentor.id) in ids(after)
 
-    async def test_an_association_agreement(
+    async def test_an_association_agreement_ending(
         self, reader: Reader, session: AsyncSession, actors: Actors
     ) -> None:
+        mentor = await create_mentor(session, association=actors.association_a)
+        await session.commit()
         before = await reader.candidates()
+        assert str(mentor.id) in ids(before)
         version = await version_of(session, "53")
-        session.add(
-            AssociationAgreement(
-                association_id=actors.association_a.id,
-                departement_code="53",
-                signed_on=date(2026, 1, 5),
-                valid_from=date(2026, 1, 5),
+        await session.execute(
+            update(AssociationAgreement)
+            .where(
+                AssociationAgreement.association_id == actors.association_a.id,
+                AssociationAgreement.departement_code == "53",
             )
+            .values(valid_until=AssociationAgreement.valid_from)
         )
         await session.commit()
         assert await version_of(session, "53") != version
-        await reader.after_change(before)
+        after = await reader.after_change(before)
+        assert after["candidates"] == []
+        assert after["excluded_by_reason"]["no_agreement"] == before["mentors_considered"]
