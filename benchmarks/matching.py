@@ -8,6 +8,11 @@ check. Each measurement runs in a fresh process so that its max RSS is its own.
 
     python benchmarks/matching.py --sizes 1000,2000,5000,10000
     python benchmarks/matching.py --sizes 10000 --remote-share 0.03   # one giant component
+    python benchmarks/matching.py --dense-cases --sizes 5000   # almost every pair feasible
+
+`--dense-cases` measures, for each size, two instances where almost every pair is feasible
+(every radius 1,000 km; half of the children and half of the mentors accepting remote):
+score + solve against the best bare solver on the dense score matrix, and peak memory.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from __future__ import annotations
 import argparse
 import gc
 import multiprocessing
+import os
 import resource
 import statistics
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -28,7 +35,7 @@ from scipy.optimize import linear_sum_assignment
 
 from mentorat import vocabulary
 from mentorat.matching.scoring import ChildArrays, FeasiblePairs, MentorArrays, score_pairs
-from mentorat.matching.solver import solve
+from mentorat.matching.solver import OBJECTIVES, solve
 
 # (département, town, latitude, longitude, population in thousands)
 TOWNS: tuple[tuple[str, str, float, float, float], ...] = (
@@ -160,8 +167,16 @@ def _languages(rng: np.random.Generator, n: int, share: float) -> np.ndarray:
 
 
 def make_instance(
-    n_children: int, n_mentors: int, seed: int, remote_share: float = 0.0
+    n_children: int,
+    n_mentors: int,
+    seed: int,
+    remote_share: float = 0.0,
+    *,
+    radius_km: float | None = None,
+    mentor_remote_share: float | None = None,
 ) -> tuple[ChildArrays, MentorArrays, np.ndarray]:
+    """radius_km: every mentor's radius (default 10-40 km); mentors accept remote with
+    probability mentor_remote_share (default twice remote_share)."""
     rng = np.random.default_rng(seed)
     child_lat, child_lon = _places(rng, n_children)
     children = ChildArrays(
@@ -181,10 +196,11 @@ def make_instance(
     mentors = MentorArrays(
         lat=mentor_lat,
         lon=mentor_lon,
-        radius_km=rng.uniform(10, 40, n_mentors),
+        radius_km=_radius(rng.uniform(10, 40, n_mentors), radius_km),
         goals=_goals(rng, n_mentors, 2, 6),
         availability=_availability(rng, n_mentors, mentor=True),
-        remote_ok=rng.random(n_mentors) < 2 * remote_share,
+        remote_ok=rng.random(n_mentors)
+        < (2 * remote_share if mentor_remote_share is None else mentor_remote_share),
         gender=rng.choice([0, 1, 2, 3], n_mentors, p=[0.05, 0.6, 0.33, 0.02]),
         languages=french | _languages(rng, n_mentors, 0.3),
         active=rng.random(n_mentors) < 0.95,
@@ -195,6 +211,11 @@ def make_instance(
     k = n_children // 100
     exclusions = np.stack([rng.integers(0, n_children, k), rng.integers(0, n_mentors, k)], axis=1)
     return children, mentors, exclusions
+
+
+def _radius(drawn: np.ndarray, radius_km: float | None) -> np.ndarray:
+    """The drawn radii, or one radius for all (drawn all the same: the same instance else)."""
+    return drawn if radius_km is None else np.full_like(drawn, radius_km)
 
 
 # --------------------------------------------------------------------------- measurements
@@ -317,6 +338,205 @@ def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
         return pool.submit(function, *args).result()
 
 
+# --------------------------------------------------------------------------- dense cases
+
+DENSE_CASES: dict[str, dict[str, float]] = {
+    "radius 1,000 km": {"radius_km": 1000.0},
+    "half remote": {"remote_share": 0.5, "mentor_remote_share": 0.5},
+}
+
+
+def _dense_instance(size: int, seed: int, case: str) -> tuple[ChildArrays, MentorArrays, Any]:
+    options = dict(DENSE_CASES[case])
+    remote_share = options.pop("remote_share", 0.0)
+    return make_instance(size, size, seed, remote_share, **options)  # type: ignore[arg-type]
+
+
+def _rss_bytes(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak_rss() -> None:
+    """Start VmHWM (the process's peak RSS) again from the current RSS (Linux >= 4.0)."""
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+
+
+class _Peak:
+    """RSS at entry and peak RSS until exit: numpy and the solvers' C/C++ buffers alike.
+
+    Exact only if freed memory goes back to the system at once: `run_dense_cases` sets
+    glibc's fixed mmap and trim thresholds for the processes that measure memory.
+    """
+
+    def __enter__(self) -> _Peak:
+        gc.collect()
+        _reset_peak_rss()
+        self.base = _rss_bytes("VmRSS")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.high = _rss_bytes("VmHWM")
+
+    @property
+    def bytes(self) -> int:
+        return self.high - self.base
+
+
+def _whole(first: _Peak, *then: _Peak) -> int:
+    """Peak above the RSS at the start of `first` over consecutive phases."""
+    return max(phase.high for phase in (first, *then)) - first.base
+
+
+def measure_dense_ours(size: int, seed: int, case: str, objective: str) -> dict[str, Any]:
+    """Score + solve in a fresh process: time, peak RSS above the inputs, solve phase alone."""
+    children, mentors, exclusions = _dense_instance(size, seed, case)
+    with _Peak() as score_phase:
+        pairs, score_seconds = _timed(score_pairs, children, mentors, None, exclusions)
+    with _Peak() as solve_phase:
+        solution, solve_seconds = _timed(_solve, pairs, mentors, objective, 0.0)
+    return {
+        "seconds": score_seconds + solve_seconds,
+        "score_s": score_seconds,
+        "solve_s": solve_seconds,
+        "peak": _whole(score_phase, solve_phase),
+        "solve_peak": solve_phase.bytes,
+        "pairs": len(pairs),
+        "largest": (solution.largest_component_children, solution.largest_component_mentors),
+        "methods": solution.methods,
+        "matched": solution.n_matched,
+        "total": solution.total_score,
+    }
+
+
+def measure_dense_bare(size: int, seed: int, case: str, solver: str) -> dict[str, Any]:
+    """The bare solver on the n x m score matrix (infeasible 0), in a fresh process.
+
+    Time: the solver call only. Memory: peak RSS above the inputs of scoring, building the
+    matrix (the pairs freed once it is built) and solving, so as the same work as ours; and
+    the solve phase alone (matrix and solver) for comparison with our solve phase.
+    """
+    children, mentors, exclusions = _dense_instance(size, seed, case)
+    with _Peak() as whole:
+        pairs = score_pairs(children, mentors, None, exclusions)
+        with _Peak() as solve_phase:
+            matrix = np.zeros((size, size), dtype=np.float64)
+            matrix[pairs.child_index, pairs.mentor_index] = pairs.score
+            del pairs
+            gc.collect()
+            if solver == "scipy":
+                (rows, cols), seconds = _timed(lambda: linear_sum_assignment(matrix, maximize=True))
+            else:
+                import lap  # type: ignore[import-not-found]  # optional: pip install lapx
+
+                np.subtract(1.0, matrix, out=matrix)  # costs; every row is assigned
+                (rows, cols), seconds = _timed(lambda: lap.lapjvh(matrix, return_cost=False))
+                np.subtract(1.0, matrix, out=matrix)
+            total = float(matrix[rows, cols].sum())
+    return {"seconds": seconds, "peak": whole.bytes, "solve_peak": solve_phase.bytes,
+            "total": total}  # fmt: skip
+
+
+def _lap_available() -> bool:
+    try:
+        import lap
+
+        return hasattr(lap, "lapjvh")
+    except ImportError:
+        return False
+
+
+def run_dense_cases(sizes: list[int], seed: int, repeats: int, objective: str) -> None:
+    """Ours and the bare solvers in turn, `repeats` rounds, each run in a fresh process."""
+    bare_solvers = ["scipy"] + (["lapjvh"] if _lap_available() else [])
+    print(f"bare solvers: {', '.join(bare_solvers)}; objective {objective};"
+          f" {repeats} interleaved rounds, medians")  # fmt: skip
+    for size in sizes:
+        for case in DENSE_CASES:
+            ours: list[dict[str, Any]] = []
+            bare: dict[str, list[dict[str, Any]]] = {name: [] for name in bare_solvers}
+            for _ in range(repeats):
+                ours.append(in_fresh_process(measure_dense_ours, size, seed, case, objective))
+                for name in bare_solvers:
+                    bare[name].append(in_fresh_process(measure_dense_bare, size, seed, case, name))
+            # Memory in runs of their own, freed memory going back to the system at once
+            # (glibc's fixed thresholds), so that RSS is live memory; that slows the many
+            # short-lived arrays down, so these runs are not timed.
+            with _malloc_returning_memory():
+                memory = in_fresh_process(measure_dense_ours, size, seed, case, objective)
+                _keep_memory(ours, memory)
+                for name in bare_solvers:
+                    memory = in_fresh_process(measure_dense_bare, size, seed, case, name)
+                    _keep_memory(bare[name], memory)
+            report_dense(size, case, ours, bare)
+
+
+@contextmanager
+def _malloc_returning_memory() -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in _MALLOC_THRESHOLDS}
+    os.environ.update(_MALLOC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+_MALLOC_THRESHOLDS = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072"}
+
+
+def _keep_memory(runs: list[dict[str, Any]], memory: dict[str, Any]) -> None:
+    for run in runs:
+        run["peak"], run["solve_peak"] = memory["peak"], memory["solve_peak"]
+
+
+def _runs(runs: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{run['seconds']:.2f}" for run in runs)
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def report_dense(
+    size: int, case: str, ours: list[dict[str, Any]], bare: dict[str, list[dict[str, Any]]]
+) -> None:
+    first = ours[0]
+    c, m = first["largest"]
+    print(f"\n== {case}: {size:,} children x {size:,} mentors ==")
+    print(f"feasible pairs        {first['pairs']:,} ({first['pairs'] / size**2:.0%} of all)")
+    print(f"largest component     {c:,} children x {m:,} mentors; solved {first['methods']}")
+    print(f"ours: score + solve   {_median(ours, 'seconds'):.2f} s (score"
+          f" {_median(ours, 'score_s'):.2f} s, solve {_median(ours, 'solve_s'):.2f} s);"
+          f" runs {_runs(ours)}")  # fmt: skip
+    print(f"ours: peak RSS        {_mib(int(_median(ours, 'peak')))} (solve phase"
+          f" {_mib(int(_median(ours, 'solve_peak')))})")  # fmt: skip
+    best_name = min(bare, key=lambda name: _median(bare[name], "seconds"))
+    for name, runs in bare.items():
+        print(f"bare {name:<16} {_median(runs, 'seconds'):.2f} s;"
+              f" runs {_runs(runs)};"
+              f" peak RSS {_mib(int(_median(runs, 'peak')))} (solve phase"
+              f" {_mib(int(_median(runs, 'solve_peak')))})")  # fmt: skip
+    best = bare[best_name]
+    print(f"ratio ours / best bare ({best_name}): time"
+          f" {_median(ours, 'seconds') / _median(best, 'seconds'):.3f},"
+          f" peak RSS {_median(ours, 'peak') / _median(best, 'peak'):.3f}"
+          f" (solve phases"
+          f" {_median(ours, 'solve_peak') / _median(best, 'solve_peak'):.3f})")  # fmt: skip
+    # With capacities and min_score the problems differ; the matched counts tell the scale.
+    print(
+        f"matched (ours)        {first['matched']:,}, total score {first['total']:,.2f};"
+        f" bare total {best[0]['total']:,.2f} (one column per mentor, capacity ignored)"
+    )
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -374,7 +594,17 @@ def main() -> None:
     )
     parser.add_argument("--single-child-mentors", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=3, help="runs of ours per size")
+    parser.add_argument(
+        "--dense-cases",
+        action="store_true",
+        help="only the two cases where almost every pair is feasible, against bare solvers",
+    )
+    parser.add_argument("--objective", default="coverage_first", choices=OBJECTIVES)
     args = parser.parse_args()
+    if args.dense_cases:
+        sizes = [int(text) for text in args.sizes.split(",")]
+        run_dense_cases(sizes, args.seed, args.repeats, args.objective)
+        return
 
     single = in_fresh_process(measure_single_child, args.single_child_mentors, args.seed)
     print(f"single child x {args.single_child_mentors:,} mentors: score_pairs median "

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(default=20_000_000, ge=1024)
     import_max_rows: int = Field(default=50_000, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    # Snapshots of a département's mentors kept per process for candidates (~3 MiB for
+    # 20,000 mentors); 0 loads the mentors from PostgreSQL on every request.
+    mentor_snapshots: int = Field(default=32, ge=0)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
     oidc_issuer: str | None = Field(
         default=None,

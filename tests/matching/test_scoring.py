@@ -24,6 +24,7 @@ from mentorat.matching.scoring import (
     Weights,
     explain,
     haversine_km,
+    prepare_mentors,
     score_pairs,
 )
 
@@ -435,6 +436,24 @@ class TestChunking:
         one = score_pairs(children, mentors, Weights(), exclusions)
         many = score_pairs(children, mentors, Weights(), exclusions, chunk_pairs=chunk)
         assert_same(one, many)
+
+
+class TestPreparedMentors:
+    @settings(max_examples=30, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 6), m=st.integers(0, 12))
+    def test_mentors_prepared_once_give_identical_results(self, seed: int, n: int, m: int) -> None:
+        children, mentors, exclusions = random_instance(seed, n, m)
+        prepared = prepare_mentors(mentors)
+        fresh = score_pairs(children, mentors, Weights(), exclusions)
+        for _ in range(2):  # the prepared side is not changed by being used
+            again = score_pairs(children, mentors, Weights(), exclusions, prepared_mentors=prepared)
+            assert_same(fresh, again)
+
+    def test_mentors_prepared_for_other_mentors_are_refused(self) -> None:
+        children, mentors, _ = random_instance(3, 4, 6)
+        _, others, _ = random_instance(4, 4, 6)
+        with pytest.raises(ValueError):
+            score_pairs(children, mentors, prepared_mentors=prepare_mentors(others))
 
 
 class TestExplain:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentorat.matching.solver import OBJECTIVES, Solution, Unmatched, solve
+from mentorat.matching.solver import OBJECTIVES, Solution, Unmatched, estimated_seconds, solve
 
 METHODS = ("auto", "dense", "sparse")
 
@@ -252,6 +252,86 @@ class TestDenseAndSparseAgree:
         assert solution.mentor_index.tolist() == [1, 2, 2, 3]
         assert solution.unmatched_reasons() == {1: "taken_by_others"}
         assert (solution.largest_component_children, solution.largest_component_mentors) == (3, 1)
+
+
+# Every way a component can be solved, forced on small instances: the time model deciding
+# (it is otherwise used on components of a million cells and more), dense LSA with children
+# as rows or (more children than capacity columns) transposed, LAPJVsp with and without
+# capacity copies, and the closed form of stars.
+PATHS: tuple[tuple[str, dict[str, object]], ...] = (
+    ("auto", {}),
+    ("auto", {"model_min_cells": 0}),
+    ("auto", {"model_min_cells": 0, "dense_min_density": 0.0}),
+    ("dense", {}),
+    ("sparse", {}),
+)
+
+
+class TestEveryPathAgainstBruteForce:
+    @settings(max_examples=300, deadline=None)
+    @given(instance=instances(max_children=8, max_mentors=5))
+    def test_every_path_is_optimal(self, instance: Instance) -> None:
+        best = brute_force(instance)
+        for objective in OBJECTIVES:
+            for method, options in PATHS:
+                solution = instance.solve(objective, method, **options)
+                assert_valid(instance, solution)
+                count, total = best[objective]
+                assert solution.total_score == pytest.approx(total, abs=1e-6), (method, options)
+                if objective == "coverage_first":
+                    assert solution.n_matched == count, (method, options)
+                assert solution.unmatched_reasons() == expected_reasons(instance, solution)
+
+    @pytest.mark.parametrize("shape", [(6, 2), (2, 6), (5, 5)])
+    def test_dense_with_more_or_fewer_children_than_columns(self, shape: tuple[int, int]) -> None:
+        # One component where every pair is an edge: (children, mentors of capacity 1).
+        n, m = shape
+        rng = np.random.default_rng(n * 10 + m)
+        child, mentor = np.divmod(np.arange(n * m), m)
+        instance = Instance(
+            n, m, child.astype(np.int32), mentor.astype(np.int32),
+            rng.choice(np.array([0.1, 0.4, 0.4, 0.9], np.float32), n * m),
+            np.ones(m, np.int32), 0.0,
+        )  # fmt: skip
+        best = brute_force(instance)
+        for objective in OBJECTIVES:
+            solution = instance.solve(objective, "dense")
+            assert solution.methods == {"star": 0, "dense": 1, "sparse": 0}
+            assert solution.n_matched == min(n, m)
+            assert solution.total_score == pytest.approx(best[objective][1], abs=1e-6)
+            assert_valid(instance, solution)
+
+
+class TestTimeModel:
+    def test_dense_estimated_faster_when_dense_sparse_when_sparse(self) -> None:
+        dense, sparse = estimated_seconds(4000, 4500, int(0.9 * 4000 * 4500))
+        assert dense < sparse
+        dense, sparse = estimated_seconds(4000, 4500, int(0.02 * 4000 * 4500))
+        assert sparse < dense
+
+    @pytest.mark.parametrize(("density", "expected"), [(0.9, "dense"), (0.02, "sparse")])
+    def test_auto_follows_the_model_on_a_large_component(
+        self, density: float, expected: str
+    ) -> None:
+        rng = np.random.default_rng(11)
+        n, m = 1200, 1000
+        mask = rng.random((n, m)) < density
+        mask[np.arange(n), rng.integers(0, 40, n)] = True  # one component: mentors 0-39
+        mask[rng.integers(0, n, m), np.arange(m)] = True
+        child, mentor = np.nonzero(mask)
+        instance = Instance(
+            n, m, child.astype(np.int32), mentor.astype(np.int32),
+            rng.random(len(child)).astype(np.float32), rng.integers(1, 3, m).astype(np.int32),
+            0.0,
+        )  # fmt: skip
+        for objective in OBJECTIVES:
+            auto = instance.solve(objective)
+            assert auto.n_components == 1
+            assert auto.methods[expected] == 1, auto.methods
+            other = instance.solve(objective, "sparse" if expected == "dense" else "dense")
+            assert auto.total_score == pytest.approx(other.total_score, abs=1e-6)
+            assert auto.n_matched == other.n_matched
+            assert_valid(instance, auto)
 
 
 class TestRules:

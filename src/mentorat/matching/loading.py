@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, reduce
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -136,7 +136,8 @@ async def _fetch_columns(
     statement: Select[Any],
     id_column: Any,
     columns: Sequence[tuple[Any, str | int]],
-) -> tuple[npt.NDArray[np.void], list[npt.NDArray[Any]]]:
+    extra: Sequence[Any] = (),
+) -> tuple[npt.NDArray[np.void], list[npt.NDArray[Any]], tuple[Any, ...]]:
     """The ids (sorted) and each column of `statement`'s rows as a numpy array in id order.
 
     Each row is packed by PostgreSQL into one fixed-width binary record (the values' binary
@@ -156,9 +157,13 @@ async def _fetch_columns(
             fields.append((f"c{index}", dtype))
     record = type_coerce(reduce(lambda left, right: left.op("||")(right), parts), LargeBinary)
     inner = statement.with_only_columns(record.label("record")).subquery()
-    blob, count = (
+    blob, count, *extra_values = (
         await session.execute(
-            select(func.string_agg(inner.c.record, literal_column("''::bytea")), func.count())
+            select(
+                func.string_agg(inner.c.record, literal_column("''::bytea")),
+                func.count(),
+                *extra,
+            )
         )
     ).one()
     records = np.frombuffer(blob or b"", dtype=np.dtype(fields))
@@ -167,14 +172,23 @@ async def _fetch_columns(
     id_keys = records["id"].copy().view(ID_KEY)
     order = np.lexsort((id_keys["lo"], id_keys["hi"]))  # far faster than sorting records
     arrays = [np.ascontiguousarray(records[f"c{i}"][order]) for i in range(len(columns))]
-    return id_keys[order], arrays
+    return id_keys[order], arrays, tuple(extra_values)
 
 
 async def load_children(
     session: AsyncSession, statement: Select[Any], run_date: date
 ) -> LoadedChildren:
     """`statement` selects Child rows (filters only); the columns are chosen here."""
-    id_keys, columns = await _fetch_columns(
+    children, _ = await load_children_with(session, statement, run_date, ())
+    return children
+
+
+async def load_children_with(
+    session: AsyncSession, statement: Select[Any], run_date: date, extra: Sequence[Any]
+) -> tuple[LoadedChildren, tuple[Any, ...]]:
+    """`load_children`, and the values of `extra` (scalar subqueries) read by the same
+    statement."""
+    id_keys, columns, extra_values = await _fetch_columns(
         session,
         statement,
         Child.id,
@@ -188,6 +202,7 @@ async def load_children(
             (Child.languages_mask, "i8"),
             (child_is_eligible(run_date), "bool"),
         ],
+        extra,
     )
     lat, lon, goals, availability, remote, gender, languages, eligible = columns
     arrays = ChildArrays(
@@ -200,7 +215,7 @@ async def load_children(
         languages=languages,
         eligible=eligible,
     )
-    return LoadedChildren(id_keys, arrays)
+    return LoadedChildren(id_keys, arrays), extra_values
 
 
 MENTOR_RECORD = np.dtype([(name, dtype) for name, _, dtype in MENTOR_RECORD_FIELDS])
@@ -209,23 +224,51 @@ LOADED_MENTOR_RECORD = np.dtype([*MENTOR_RECORD.descr, ("agreement", "?")])
 _DAY_ZERO = date(2000, 1, 1)  # PostgreSQL's dates count days from here
 
 
+@overload
 async def load_mentors(
     session: AsyncSession, statement: Select[Any], run_date: date, departement_code: str
-) -> LoadedMentors:
+) -> LoadedMentors: ...
+
+
+@overload
+async def load_mentors(
+    session: AsyncSession,
+    statement: Select[Any],
+    run_date: date,
+    departement_code: str,
+    *,
+    extra: Sequence[Any],
+) -> tuple[LoadedMentors, tuple[Any, ...]]: ...
+
+
+async def load_mentors(
+    session: AsyncSession,
+    statement: Select[Any],
+    run_date: date,
+    departement_code: str,
+    *,
+    extra: Sequence[Any] | None = None,
+) -> LoadedMentors | tuple[LoadedMentors, tuple[Any, ...]]:
     """`statement` selects Mentor rows (filters only). Each mentor's matching record is a
     stored column, followed by one byte saying whether the mentor's association has an
     agreement with `departement_code` in force on `run_date` (an uncorrelated subquery,
-    hashed once): one concatenation in PostgreSQL and one frombuffer here."""
+    hashed once): one concatenation in PostgreSQL and one frombuffer here.
+
+    `extra`: more expressions (aggregates or scalar subqueries) read by the same statement,
+    whose values are returned with the mentors.
+    """
     under_agreement = Mentor.association_id.in_(
         associations_under_agreement(departement_code, run_date)
     )
     record = type_coerce(
         Mentor.matching_record.op("||")(func.boolsend(under_agreement)), LargeBinary
     )
-    blob, count = (
+    blob, count, *extra_values = (
         await session.execute(
             statement.with_only_columns(
-                func.string_agg(record, literal_column("''::bytea")), func.count()
+                func.string_agg(record, literal_column("''::bytea")),
+                func.count(),
+                *(extra or ()),
             )
         )
     ).one()
@@ -249,7 +292,8 @@ async def load_mentors(
         honorability_ok=(records["checked_on"] <= run_day) & (records["valid_until"] >= run_day),
         capacity_left=records["places_left"],
     )
-    return LoadedMentors(records["id"].copy().view(ID_KEY), arrays)
+    loaded = LoadedMentors(records["id"].copy().view(ID_KEY), arrays)
+    return loaded if extra is None else (loaded, tuple(extra_values))
 
 
 def mentors_serving(departement_code: str) -> Select[Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.dependencies import ChildReader, ChildWriter, RunManager, RunReader
@@ -23,6 +23,7 @@ from mentorat.matching.schemas import (
     RunCreate,
     UnmatchedChild,
 )
+from mentorat.matching.snapshots import MentorSnapshots, mentor_snapshots
 from mentorat.spreadsheets.writing import (
     EXPORT_PAGE,
     SPREADSHEET_RESPONSES,
@@ -160,6 +161,7 @@ async def mentor_candidates(
     session: DbSession,
     principal: ChildReader,
     child_id: uuid.UUID,
+    snapshots: Annotated[MentorSnapshots, Depends(mentor_snapshots)],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     run_date: Annotated[
         IsoDate | None,
@@ -172,7 +174,7 @@ async def mentor_candidates(
     """Ranked feasible mentors with their explained scores, and how many mentors each hard
     constraint ruled out."""
     result = await service.mentor_candidates(
-        session, principal, child_id, limit=limit, run_date=run_date
+        session, principal, child_id, limit=limit, run_date=run_date, snapshots=snapshots
     )
     return CandidateList.model_validate(result)
 

@@ -9,8 +9,9 @@ infeasible pairs by primary reason are derived by set arithmetic (see `score_pai
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,9 @@ import numpy.typing as npt
 from mentorat import vocabulary
 
 EARTH_RADIUS_KM = 6371.0088
-DEFAULT_CHUNK_PAIRS = 4_000_000
+# Candidate pairs examined at once: ~60 bytes of temporaries each. 1M was as fast as 4M
+# (benchmarks/matching.py --dense-cases) for a quarter of the memory.
+DEFAULT_CHUNK_PAIRS = 1_000_000
 # The API keeps weights to 6 decimals, so (1/3, 1/3, 1/3) arrives as 0.333333 three times.
 WEIGHT_SUM_TOLERANCE = 1e-5
 # Bound on the float32 error of the unit-vector dot product used as a prefilter (~3e-7 in the
@@ -222,22 +225,22 @@ class FeasiblePairs:
 
     primary_reason_counts[i, r] counts the mentors infeasible for child i whose primary
     reason is Reason(r); for each child it sums with its feasible pairs to n_mentors.
+
+    Only the pair indices and scores are stored (10 bytes a pair): the components and the
+    other details of a pair are recomputed, by the same functions, when asked for (`details`
+    for a few pairs, or the attributes of the same names for all of them). On an instance
+    where almost every pair is feasible this is what keeps memory below a dense matrix's.
     """
 
     child_index: npt.NDArray[np.int32]
     mentor_index: npt.NDArray[np.int32]
     score: FloatArray
-    goals: FloatArray  # components, each in [0, 1]
-    distance: FloatArray
-    availability: FloatArray
-    distance_km: FloatArray
-    overlap_slots: npt.NDArray[np.int16]
-    common_goals: npt.NDArray[np.uint32]
     primary_reason_counts: npt.NDArray[np.int64]
     n_children: int
     n_mentors: int
     weights: Weights
     needed_slots: int
+    _prepared: _Prepared | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return int(self.child_index.shape[0])
@@ -256,35 +259,94 @@ class FeasiblePairs:
             return k
         return None
 
+    def details(self, positions: npt.ArrayLike) -> PairDetails:
+        """Components and details of the pairs at these positions."""
+        at = np.asarray(positions, dtype=np.intp)
+        if self._prepared is None:
+            raise ValueError("these pairs carry no inputs to recompute their details from")
+        return _pair_details(self._prepared, self.child_index[at], self.mentor_index[at])
+
+    @cached_property
+    def _all_details(self) -> PairDetails:
+        return self.details(np.arange(len(self)))
+
+    @property
+    def goals(self) -> FloatArray:
+        return self._all_details.goals
+
+    @property
+    def distance(self) -> FloatArray:
+        return self._all_details.distance
+
+    @property
+    def availability(self) -> FloatArray:
+        return self._all_details.availability
+
+    @property
+    def distance_km(self) -> FloatArray:
+        return self._all_details.distance_km
+
+    @property
+    def overlap_slots(self) -> npt.NDArray[np.int16]:
+        return self._all_details.overlap_slots
+
+    @property
+    def common_goals(self) -> npt.NDArray[np.uint32]:
+        return self._all_details.common_goals
+
+
+@dataclass(frozen=True)
+class PairDetails:
+    """Score components (each in [0, 1]) and details of feasible pairs."""
+
+    goals: FloatArray
+    distance: FloatArray
+    availability: FloatArray
+    distance_km: FloatArray
+    overlap_slots: npt.NDArray[np.int16]
+    common_goals: npt.NDArray[np.uint32]
+
 
 def explain(pairs: FeasiblePairs, k: int) -> dict[str, Any]:
     """One feasible pair as plain data, with a check that its components add up to its score."""
+    return explain_many(pairs, [k])[0]
+
+
+def explain_many(pairs: FeasiblePairs, positions: npt.ArrayLike) -> list[dict[str, Any]]:
+    """`explain` for several pairs, their details recomputed in one vectorised pass."""
+    at = np.asarray(positions, dtype=np.intp).reshape(-1)
+    details = pairs.details(at)
     weights = pairs.weights.as_dict()
-    components = {
-        "goals": float(pairs.goals[k]),
-        "distance": float(pairs.distance[k]),
-        "availability": float(pairs.availability[k]),
-    }
-    contributions = {name: weights[name] * value for name, value in components.items()}
-    score = float(pairs.score[k])
-    weighted_sum = math.fsum(contributions.values())
-    overlap = int(pairs.overlap_slots[k])
-    return {
-        "child_index": int(pairs.child_index[k]),
-        "mentor_index": int(pairs.mentor_index[k]),
-        "score": score,
-        "components": components,
-        "weights": weights,
-        "contributions": contributions,
-        "distance_km": float(pairs.distance_km[k]),
-        "overlap_slots": overlap,
-        "overlap_hours": overlap / 2,
-        "needed_hours": pairs.needed_slots / 2,
-        "common_goals": vocabulary.mask_to_goals(int(pairs.common_goals[k])),
-        "weighted_sum": weighted_sum,
-        # float32 storage of components and score: agreement to 1e-6 is exact enough.
-        "weighted_sum_matches_score": abs(weighted_sum - score) <= 1e-6,
-    }
+    explained = []
+    for i, k in enumerate(at.tolist()):
+        components = {
+            "goals": float(details.goals[i]),
+            "distance": float(details.distance[i]),
+            "availability": float(details.availability[i]),
+        }
+        contributions = {name: weights[name] * value for name, value in components.items()}
+        score = float(pairs.score[k])
+        weighted_sum = math.fsum(contributions.values())
+        overlap = int(details.overlap_slots[i])
+        explained.append(
+            {
+                "child_index": int(pairs.child_index[k]),
+                "mentor_index": int(pairs.mentor_index[k]),
+                "score": score,
+                "components": components,
+                "weights": weights,
+                "contributions": contributions,
+                "distance_km": float(details.distance_km[i]),
+                "overlap_slots": overlap,
+                "overlap_hours": overlap / 2,
+                "needed_hours": pairs.needed_slots / 2,
+                "common_goals": vocabulary.mask_to_goals(int(details.common_goals[i])),
+                "weighted_sum": weighted_sum,
+                # float32 storage of components and score: agreement to 1e-6 is exact enough.
+                "weighted_sum_matches_score": abs(weighted_sum - score) <= 1e-6,
+            }
+        )
+    return explained
 
 
 PUBLIC_EXPLANATION_KEYS = (
@@ -301,8 +363,15 @@ PUBLIC_EXPLANATION_KEYS = (
 
 def explanation_json(pairs: FeasiblePairs, k: int) -> dict[str, Any]:
     """The part of `explain` shown to people and stored with proposals."""
-    full = explain(pairs, k)
-    return {key: full[key] for key in PUBLIC_EXPLANATION_KEYS}
+    return explanations_json(pairs, [k])[0]
+
+
+def explanations_json(pairs: FeasiblePairs, positions: npt.ArrayLike) -> list[dict[str, Any]]:
+    """`explanation_json` for several pairs at once."""
+    return [
+        {key: full[key] for key in PUBLIC_EXPLANATION_KEYS}
+        for full in explain_many(pairs, positions)
+    ]
 
 
 # --------------------------------------------------------------------------- geometry
@@ -410,13 +479,7 @@ class _Prepared:
 class _ChunkResult:
     child_index: npt.NDArray[np.int32]
     mentor_index: npt.NDArray[np.int32]
-    goals: FloatArray
-    distance: FloatArray
-    availability: FloatArray
     score: FloatArray
-    distance_km: FloatArray
-    overlap_slots: npt.NDArray[np.int16]
-    common_goals: npt.NDArray[np.uint32]
     reachable_per_row: npt.NDArray[np.int64]  # per child of the chunk: pass all but availability
 
 
@@ -427,8 +490,11 @@ def score_pairs(
     exclusions: npt.ArrayLike | None = None,
     needed_slots: int = 4,
     chunk_pairs: int = DEFAULT_CHUNK_PAIRS,
+    prepared_mentors: PreparedMentors | None = None,
 ) -> FeasiblePairs:
     """Score every (child, mentor) pair; return the feasible ones and reason counts.
+
+    `prepared_mentors`: `prepare_mentors(mentors)` computed once for many calls (optional).
 
     Hard constraints, in priority order, are the members of `Reason`. For each eligible child
     i and the usable mentors U (active, under agreement, honorable, capacity left), with G_i
@@ -447,20 +513,24 @@ def score_pairs(
     if chunk_pairs < 1:
         raise ValueError("chunk_pairs must be at least 1")
     n, m = len(children), len(mentors)
-    prepared = _prepare(children, mentors, weights, int(needed_slots), exclusions, chunk_pairs)
+    prepared = _prepare(
+        children, mentors, weights, int(needed_slots), exclusions, chunk_pairs, prepared_mentors
+    )
     counts, not_excluded = _reason_counts_without_pairs(prepared)
 
     chunks = _row_chunks(len(prepared.child_rows), len(prepared.mentor_cols), chunk_pairs)
-    results = [_score_chunk(prepared, rows) for rows in chunks]
+    parts: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in _RESULT_DTYPES}
     reachable = np.zeros(n, dtype=np.int64)
-    for rows, result in zip(chunks, results, strict=True):
+    for rows in chunks:
+        result = _score_chunk(prepared, rows)
         reachable[prepared.child_rows[rows]] = result.reachable_per_row
-    merged = {
-        name: np.concatenate([getattr(r, name) for r in results])
-        if results
-        else np.empty(0, dtype=dtype)
-        for name, dtype in _RESULT_DTYPES.items()
-    }
+        for name, values in parts.items():
+            values.append(getattr(result, name))
+        del result
+    # One field at a time, its parts dropped once joined: the peak is the pairs plus one field.
+    merged = {}
+    for name, dtype in _RESULT_DTYPES.items():
+        merged[name] = np.concatenate(parts.pop(name)) if chunks else np.empty(0, dtype=dtype)
     feasible = np.bincount(merged["child_index"], minlength=n).astype(np.int64)
 
     rows = prepared.child_rows
@@ -473,6 +543,7 @@ def score_pairs(
         n_mentors=m,
         weights=weights,
         needed_slots=int(needed_slots),
+        _prepared=prepared,
     )
 
 
@@ -480,12 +551,6 @@ _RESULT_DTYPES: dict[str, type] = {
     "child_index": np.int32,
     "mentor_index": np.int32,
     "score": np.float32,
-    "goals": np.float32,
-    "distance": np.float32,
-    "availability": np.float32,
-    "distance_km": np.float32,
-    "overlap_slots": np.int16,
-    "common_goals": np.uint32,
 }
 
 
@@ -505,6 +570,40 @@ def _normalise_exclusions(
     return np.unique(pairs[:, 0] * m + pairs[:, 1])
 
 
+@dataclass(frozen=True, eq=False)
+class PreparedMentors:
+    """What scoring computes from the mentors alone, whatever the children: keep it with the
+    mentors (`prepare_mentors`) to score many children against them (candidates)."""
+
+    mentors: MentorArrays
+    cols: npt.NDArray[np.intp]  # usable: active, under agreement, honorable, capacity left
+    unit_t: FloatArray  # [3, len(cols)]
+    threshold: FloatArray  # [len(cols)]
+    remote_cols: npt.NDArray[np.intp]  # positions in cols
+    words: npt.NDArray[np.uint64]
+    sphere: _Sphere
+
+
+def prepare_mentors(mentors: MentorArrays) -> PreparedMentors:
+    usable = (
+        mentors.active
+        & mentors.agreement_ok
+        & mentors.honorability_ok
+        & (mentors.capacity_left > 0)
+    )
+    cols = np.flatnonzero(usable)
+    sphere = _Sphere.of(mentors.lat, mentors.lon)
+    return PreparedMentors(
+        mentors=mentors,
+        cols=cols,
+        unit_t=np.ascontiguousarray(sphere.unit_vectors(cols).T),
+        threshold=_dot_thresholds(mentors.radius_km[cols]),
+        remote_cols=np.flatnonzero(mentors.remote_ok[cols]),
+        words=_availability_words(mentors.availability),
+        sphere=sphere,
+    )
+
+
 def _prepare(
     children: ChildArrays,
     mentors: MentorArrays,
@@ -512,17 +611,15 @@ def _prepare(
     needed_slots: int,
     exclusions: npt.ArrayLike | None,
     chunk_pairs: int,
+    prepared_mentors: PreparedMentors | None = None,
 ) -> _Prepared:
-    usable = (
-        mentors.active
-        & mentors.agreement_ok
-        & mentors.honorability_ok
-        & (mentors.capacity_left > 0)
-    )
+    if prepared_mentors is None:
+        prepared_mentors = prepare_mentors(mentors)
+    elif prepared_mentors.mentors is not mentors:
+        raise ValueError("prepared_mentors were prepared for other mentors")
+    side = prepared_mentors
     child_rows = np.flatnonzero(children.eligible)
-    mentor_cols = np.flatnonzero(usable)
     child_sphere = _Sphere.of(children.lat, children.lon)
-    mentor_sphere = _Sphere.of(mentors.lat, mentors.lon)
     return _Prepared(
         children=children,
         mentors=mentors,
@@ -532,16 +629,16 @@ def _prepare(
         exclusion_keys=_normalise_exclusions(exclusions, len(children), len(mentors)),
         child_rows=child_rows,
         child_position=np.cumsum(children.eligible) - 1,
-        mentor_cols=mentor_cols,
+        mentor_cols=side.cols,
         child_unit=child_sphere.unit_vectors(child_rows),
-        mentor_unit_t=np.ascontiguousarray(mentor_sphere.unit_vectors(mentor_cols).T),
-        mentor_threshold=_dot_thresholds(mentors.radius_km[mentor_cols]),
+        mentor_unit_t=side.unit_t,
+        mentor_threshold=side.threshold,
         remote_child_rows=np.flatnonzero(children.remote_ok[child_rows]),
-        remote_mentor_cols=np.flatnonzero(mentors.remote_ok[mentor_cols]),
+        remote_mentor_cols=side.remote_cols,
         child_words=_availability_words(children.availability),
-        mentor_words=_availability_words(mentors.availability),
+        mentor_words=side.words,
         child_sphere=child_sphere,
-        mentor_sphere=mentor_sphere,
+        mentor_sphere=side.sphere,
     )
 
 
@@ -692,29 +789,54 @@ def _score_chunk(prepared: _Prepared, rows: slice) -> _ChunkResult:
     child, mentor, distance_km, within, overlap = (
         a[feasible] for a in (child, mentor, distance_km, within, overlap)
     )
+    details = _details_of(prepared, child, mentor, distance_km, within, overlap)
+    return _ChunkResult(
+        child_index=child.astype(np.int32),
+        mentor_index=mentor.astype(np.int32),
+        score=_score(prepared.weights, details),
+        reachable_per_row=reachable_per_row.astype(np.int64),
+    )
+
+
+def _score(weights: Weights, details: PairDetails) -> FloatArray:
+    # Score from the stored float32 components, so explain() re-adds exactly what is stored.
+    score = (
+        weights.goals * details.goals.astype(np.float64)
+        + weights.distance * details.distance.astype(np.float64)
+        + weights.availability * details.availability.astype(np.float64)
+    )
+    return np.clip(score, 0.0, 1.0).astype(np.float32)
+
+
+def _pair_details(prepared: _Prepared, child: IntArray, mentor: IntArray) -> PairDetails:
+    """Details of feasible pairs, recomputed exactly as `_score_chunk` computed them."""
+    distance_km = prepared.child_sphere.distance_km(child, prepared.mentor_sphere, mentor)
+    within = distance_km <= prepared.mentors.radius_km[mentor].astype(np.float64)
+    overlap = _overlap_slots(prepared, child, mentor)
+    return _details_of(prepared, child, mentor, distance_km, within, overlap)
+
+
+def _details_of(
+    prepared: _Prepared,
+    child: IntArray,
+    mentor: IntArray,
+    distance_km: npt.NDArray[np.float64],
+    within: BoolArray,
+    overlap: IntArray,
+) -> PairDetails:
+    children, mentors = prepared.children, prepared.mentors
     common_goals = children.goals[child] & mentors.goals[mentor]
     goals, distance, availability = _component_values(
         prepared, children.goals[child], common_goals, distance_km,
         mentors.radius_km[mentor].astype(np.float64), within, overlap,
     )  # fmt: skip
-    w = prepared.weights
-    # Score from the stored float32 components, so explain() re-adds exactly what is stored.
-    score = (
-        w.goals * goals.astype(np.float64)
-        + w.distance * distance.astype(np.float64)
-        + w.availability * availability.astype(np.float64)
-    )
-    return _ChunkResult(
-        child_index=child.astype(np.int32),
-        mentor_index=mentor.astype(np.int32),
+    return PairDetails(
         goals=goals,
         distance=distance,
         availability=availability,
-        score=np.clip(score, 0.0, 1.0).astype(np.float32),
         distance_km=distance_km.astype(np.float32),
         overlap_slots=overlap.astype(np.int16),
         common_goals=common_goals.astype(np.uint32),
-        reachable_per_row=reachable_per_row.astype(np.int64),
     )
 
 
@@ -747,9 +869,15 @@ __all__ = [
     "ChildArrays",
     "FeasiblePairs",
     "MentorArrays",
+    "PairDetails",
+    "PreparedMentors",
     "Reason",
     "Weights",
     "explain",
+    "explain_many",
+    "explanation_json",
+    "explanations_json",
     "haversine_km",
+    "prepare_mentors",
     "score_pairs",
 ]

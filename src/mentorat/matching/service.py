@@ -28,6 +28,7 @@ from mentorat.kit.repository import flush, one_or_404
 from mentorat.matching.loading import (
     id_in,
     load_children,
+    load_children_with,
     load_exclusions,
     load_mentors,
     mentors_serving,
@@ -38,9 +39,10 @@ from mentorat.matching.scoring import (
     FeasiblePairs,
     Reason,
     Weights,
-    explanation_json,
+    explanations_json,
     score_pairs,
 )
+from mentorat.matching.snapshots import MentorSnapshots, matching_version
 from mentorat.matching.solver import Solution, solve
 from mentorat.metrics import observe_run_phases
 from mentorat.models import (
@@ -49,6 +51,7 @@ from mentorat.models import (
     MatchingRun,
     MatchingRunUnmatched,
     Mentor,
+    PairExclusion,
     Proposal,
 )
 from mentorat.proposals.service import audit_reads as audit_proposal_reads
@@ -364,6 +367,7 @@ async def _write_results(
     """Every proposal and unmatched child of the run, in the caller's single transaction."""
     status = "simulated" if run.dry_run else "pending"
     positions = _pair_positions(pairs, solution.child_index, solution.mentor_index)
+    explanations = explanations_json(pairs, positions)
     proposals = [
         {
             "run_id": run.id,
@@ -372,11 +376,11 @@ async def _write_results(
             "departement_code": run.departement_code,
             "status": status,
             "score": float(score),
-            "explanation": explanation_json(pairs, int(k)),
+            "explanation": explanation,
             "created_by_id": run.requested_by_id,
         }
-        for child, mentor, score, k in zip(
-            solution.child_index, solution.mentor_index, solution.score, positions, strict=True
+        for child, mentor, score, explanation in zip(
+            solution.child_index, solution.mentor_index, solution.score, explanations, strict=True
         )
     ]
     await _insert_rows(session, Proposal, proposals)
@@ -508,49 +512,59 @@ async def mentor_candidates(
     *,
     limit: int,
     run_date: date | None = None,
+    snapshots: MentorSnapshots | None = None,
 ) -> dict[str, Any]:
-    """The best feasible mentors for one child, explained, and why the others are out."""
+    """The best feasible mentors for one child, explained, and why the others are out.
+
+    The mentors come from the process's snapshot of the département when its version is the
+    one read with the child (same statement), else from PostgreSQL.
+    """
     child = await children_repository.get_scoped(session, principal, child_id)
-    run_date = run_date or today_in(child.departement_code)
-    child_statement = select(Child).where(Child.id == child.id)
-    mentor_statement = mentors_serving(child.departement_code)
-    children = await load_children(session, child_statement, run_date)
-    mentors = await load_mentors(session, mentor_statement, run_date, child.departement_code)
-    exclusions = await load_exclusions(
-        session, children, mentors, child_statement, mentor_statement
+    code = child.departement_code
+    run_date = run_date or today_in(code)
+    excluded_ids = (
+        select(func.array_agg(PairExclusion.mentor_id))
+        .where(PairExclusion.child_id == child.id)
+        .scalar_subquery()
     )
-    pairs = score_pairs(children.arrays, mentors.arrays, Weights(), exclusions)
+    children, (version, excluded) = await load_children_with(
+        session,
+        select(Child).where(Child.id == child.id),
+        run_date,
+        [matching_version(code), excluded_ids],
+    )
+    snapshot = await (snapshots or MentorSnapshots()).get(
+        session, code, mentors_serving(code), run_date, int(version)
+    )
+    mentors = snapshot.mentors
+    exclusions = np.empty((0, 2), dtype=np.int32)
+    if excluded:
+        found = mentors.index_of(excluded)
+        found = found[found >= 0]
+        exclusions = np.stack([np.zeros(len(found), dtype=np.int64), found], axis=1)
+    pairs = score_pairs(
+        children.arrays, mentors.arrays, Weights(), exclusions, prepared_mentors=snapshot.prepared
+    )
     # Best score first; equal scores in mentor-id order, so the answer is stable.
     order = np.lexsort((pairs.mentor_index, -pairs.score))[:limit]
-    chosen = [mentors.id_at(int(pairs.mentor_index[k])) for k in order]
-    details = {
-        row.id: row
-        for row in await session.execute(
-            select(
-                Mentor.id,
-                Mentor.first_name,
-                Mentor.last_name,
-                Mentor.association_id,
-                Mentor.commune,
-            ).where(id_in(Mentor.id, chosen))
-        )
-    }
     await record(
         session, principal, "read", "child", [child.id],
-        departement_code=child.departement_code, details={"via": "mentor-candidates"},
+        departement_code=code, details={"via": "mentor-candidates"},
     )  # fmt: skip
     candidates = []
-    for mentor_id, k in zip(chosen, order, strict=True):
-        row = details[mentor_id]
+    explanations = explanations_json(pairs, order)
+    for k, explanation in zip(order.tolist(), explanations, strict=True):
+        mentor = int(pairs.mentor_index[k])
+        details = snapshot.details[mentor]
         candidates.append(
             {
-                "mentor_id": mentor_id,
-                "first_name": row.first_name,
-                "last_name": row.last_name,
-                "association_id": row.association_id,
-                "commune": row.commune,
+                "mentor_id": mentors.id_at(mentor),
+                "first_name": details.first_name,
+                "last_name": details.last_name,
+                "association_id": details.association_id,
+                "commune": details.commune,
                 "score": float(pairs.score[k]),
-                "explanation": explanation_json(pairs, int(k)),
+                "explanation": explanation,
             }
         )
     return {

@@ -19,14 +19,16 @@ Each component is solved by one of three exact methods (`method="auto"` picks):
 - a star (one child, or one mentor) in closed form, all stars at once with numpy: the child's
   best mentor, or the mentor's k best children (k = its columns). A Python loop over
   thousands of tiny components would otherwise cost ~0.15 ms each.
-- dense `linear_sum_assignment` as above when at least `dense_min_density` of the cells are
-  edges and the matrix has at most `dense_max_cells` cells;
-- otherwise `scipy.sparse.csgraph.min_weight_full_bipartite_matching` (LAPJVsp) on the edges
-  plus one dummy column per child: costs are BIG - weight on edges and BIG on a child's dummy;
-  every child is matched, so the cost is c * BIG - (weight of the real edges): the same
-  optimum, exactly. Measured on geometric instances (components 20-60 % dense) it is 1.3-3.5x
-  faster than dense LSA and needs no c x columns matrix (see benchmarks/README.md).
-`method="dense"` or `"sparse"` forces one solver on every component (tests prove all equal).
+- dense `linear_sum_assignment` on the float64 children x columns matrix (negated weights,
+  built with the short side as rows so that scipy copies nothing);
+- `scipy.sparse.csgraph.min_weight_full_bipartite_matching` (LAPJVsp) on the edges plus one
+  dummy column per child: costs are BIG - weight on edges and BIG on a child's dummy; every
+  child is matched, so the cost is c * BIG - (weight of the real edges): the same optimum,
+  exactly. It needs no c x columns matrix.
+Between the last two, `auto` takes the one whose estimated time is lower (`estimated_seconds`,
+a model fitted on measurements: benchmarks/README.md), dense only within `dense_max_cells`
+cells and `dense_min_density` density. `method="dense"` or `"sparse"` forces one solver on
+every component (tests prove all equal).
 """
 
 from __future__ import annotations
@@ -46,12 +48,22 @@ Objective = Literal["coverage_first", "total_score"]
 Method = Literal["auto", "dense", "sparse"]
 OBJECTIVES: tuple[str, ...] = ("coverage_first", "total_score")
 # Dense LSA only for components with at most this many cells (children x mentor columns):
-# 16M float64 cells are 128 MiB. And only when at least this share of the cells are edges:
-# below it LAPJVsp was faster in every measurement (benchmarks/README.md).
-DENSE_MAX_CELLS = 16_000_000
-DENSE_MIN_DENSITY = 0.5
+# 128M float64 cells are 1 GiB, less than LAPJVsp needs for the same component at the
+# densities where dense wins (~30 bytes an edge). And only when at least this share of the
+# cells are edges: below it LAPJVsp was faster in every measurement (benchmarks/README.md).
+DENSE_MAX_CELLS = 128_000_000
+DENSE_MIN_DENSITY = 0.3
+# Below this many cells both methods take milliseconds and the time model was not fitted:
+# dense LSA whenever the density allows it, as measured on such components.
+MODEL_MIN_CELLS = 1_000_000
 
 IntArray = npt.NDArray[np.integer[Any]]
+IndexArray = npt.NDArray[np.int32]
+FloatArray = npt.NDArray[np.floating[Any]]
+# (factor, exponent[s]) of the fitted solve-time models; see `estimated_seconds`.
+_DENSE_FIT = (1.19e-8, 1.137)
+_FILL_EDGES = 1 << 20
+_SPARSE_FIT = (5.20e-9, 0.954, 0.658)
 
 
 class Unmatched(IntEnum):
@@ -114,10 +126,10 @@ class Solution:
 class _Graph:
     """Edges (score >= min_score, capacity > 0) grouped by component, sorted (child, mentor)."""
 
-    child: npt.NDArray[np.int64]
-    mentor: npt.NDArray[np.int64]
-    score: npt.NDArray[np.float64]
-    component: npt.NDArray[np.int64]  # of each edge, non-decreasing
+    child: IndexArray
+    mentor: IndexArray
+    score: FloatArray  # float32 or float64, as given
+    component: IndexArray  # of each edge, non-decreasing
     bounds: npt.NDArray[np.int64]  # edges of component k: bounds[k]:bounds[k + 1]
     child_component: npt.NDArray[np.int32]
 
@@ -129,7 +141,7 @@ class _Graph:
         """Number of children and of mentors in each component."""
         assigned = self.child_component[self.child_component >= 0]
         children = np.bincount(assigned, minlength=self.n_components)
-        mentor_component = np.full(n_mentors, -1, dtype=np.int64)
+        mentor_component = np.full(n_mentors, -1, dtype=np.int32)
         mentor_component[self.mentor] = self.component
         assigned = mentor_component[mentor_component >= 0]
         return children, np.bincount(assigned, minlength=self.n_components)
@@ -148,6 +160,7 @@ def solve(
     method: Method = "auto",
     dense_max_cells: int = DENSE_MAX_CELLS,
     dense_min_density: float = DENSE_MIN_DENSITY,
+    model_min_cells: int = MODEL_MIN_CELLS,
 ) -> Solution:
     """Exactly optimal assignment for the objective; deterministic for a given input.
 
@@ -163,8 +176,16 @@ def solve(
     )
 
     started = time.perf_counter()
-    keep = (scores >= min_score) & (capacities[mentors] > 0)
-    graph = _components(n_children, n_mentors, children[keep], mentors[keep], scores[keep])
+    good = _at_least(scores, min_score)
+    has_pair = _any_per_child(children, n_children)
+    has_good_pair = _any_per_child(children[good], n_children)
+    keep = good & (capacities[mentors] > 0)
+    del good
+    if not keep.all():
+        children, mentors, scores = children[keep], mentors[keep], scores[keep]
+    del keep
+    graph = _components(n_children, n_mentors, children, mentors, scores)
+    del children, mentors, scores  # the graph holds the edges now, in component order
     components_done = time.perf_counter()
 
     component_children, component_mentors = graph.sizes(n_mentors)
@@ -174,13 +195,13 @@ def solve(
         component_mentors,
         capacities,
         objective,
-        _MethodChoice(method, dense_max_cells, dense_min_density),
+        _MethodChoice(method, dense_max_cells, dense_min_density, model_min_cells),
     )
     solved = time.perf_counter()
 
     edge = edge[np.argsort(graph.child[edge], kind="stable")]
     match_child = graph.child[edge]
-    unmatched, reasons = _unmatched(n_children, children, scores, min_score, match_child)
+    unmatched, reasons = _unmatched(has_pair, has_good_pair, match_child)
     largest = _largest(component_children, component_mentors)
     return Solution(
         child_index=match_child.astype(np.int32),
@@ -199,17 +220,46 @@ def solve(
     )
 
 
+def _at_least(scores: FloatArray, min_score: float) -> npt.NDArray[np.bool_]:
+    """scores >= min_score compared in float64, whatever the dtype the scores are kept in."""
+    return scores >= np.float64(min_score)  # a float64 scalar is not weak: promotes
+
+
+def _any_per_child(children: IndexArray, n_children: int) -> npt.NDArray[np.bool_]:
+    present = np.zeros(n_children, dtype=bool)
+    present[children] = True
+    return present
+
+
+def estimated_seconds(rows: int, columns: int, edges: int) -> tuple[float, float]:
+    """Estimated (dense, sparse) solve time of a component, from a fit on measurements.
+
+    rows x columns is the problem size (children x mentor capacity columns), edges the
+    (child, column) edges. Dense LSA grows with the cells and LAPJVsp with the edges, both
+    faster than linearly; see benchmarks/README.md, "Choosing the method per component".
+    """
+    cells = float(rows) * float(columns)
+    dense = _DENSE_FIT[0] * cells ** _DENSE_FIT[1]
+    sparse = _SPARSE_FIT[0] * float(max(edges, 1)) ** _SPARSE_FIT[1] * float(rows) ** _SPARSE_FIT[2]
+    return dense, sparse
+
+
 @dataclass(frozen=True)
 class _MethodChoice:
     method: Method
     dense_max_cells: int
     dense_min_density: float
+    model_min_cells: int
 
     def sparse(self, problem: _Component) -> bool:
         if self.method != "auto":
             return self.method == "sparse"
-        too_big = problem.cells > self.dense_max_cells
-        return too_big or problem.density < self.dense_min_density
+        if problem.cells > self.dense_max_cells or problem.density < self.dense_min_density:
+            return True
+        if problem.cells < self.model_min_cells:
+            return False
+        dense, sparse = estimated_seconds(len(problem.children), problem.n_columns, problem.edges)
+        return sparse < dense
 
 
 def _solve_components(
@@ -226,15 +276,43 @@ def _solve_components(
         star[:] = False
     matched = [_solve_stars(graph, star, component_children == 1, capacities)]
     methods = {"star": int(star.sum()), "dense": 0, "sparse": 0}
+    mentors = _MentorsByComponent.of(graph, len(capacities))
     for k in np.flatnonzero(~star):  # in component order: deterministic
         start, stop = int(graph.bounds[k]), int(graph.bounds[k + 1])
         problem = _Component(
-            graph.child[start:stop], graph.mentor[start:stop], graph.score[start:stop], capacities
+            graph.child[start:stop],
+            mentors.local[graph.mentor[start:stop]],
+            mentors.of_component(k),
+            graph.score[start:stop],
+            capacities,
         )
         sparse = choice.sparse(problem)
         methods["sparse" if sparse else "dense"] += 1
         matched.append(start + problem.solve(objective, sparse=sparse))
+        del problem
     return np.concatenate(matched), methods
+
+
+@dataclass(frozen=True)
+class _MentorsByComponent:
+    """The mentors of every component (ascending) and each mentor's rank within its own."""
+
+    order: IntArray  # mentors grouped by component
+    bounds: IntArray  # component k: order[bounds[k]:bounds[k + 1]]
+    local: IndexArray  # [n_mentors]: rank of the mentor among its component's mentors
+
+    @classmethod
+    def of(cls, graph: _Graph, n_mentors: int) -> _MentorsByComponent:
+        component = np.full(n_mentors, graph.n_components, dtype=np.int32)  # last: none
+        component[graph.mentor] = graph.component
+        order = np.argsort(component, kind="stable")
+        bounds = np.searchsorted(component[order], np.arange(graph.n_components + 1))
+        local = np.empty(n_mentors, dtype=np.int32)
+        local[order] = np.arange(n_mentors) - bounds[component[order]]
+        return cls(order, bounds, local)
+
+    def of_component(self, k: int) -> IntArray:
+        return self.order[self.bounds[k] : self.bounds[k + 1]]
 
 
 def _largest(component_children: IntArray, component_mentors: IntArray) -> tuple[int, int]:
@@ -253,89 +331,116 @@ def _validate(
     score: npt.ArrayLike,
     capacity: npt.ArrayLike,
     min_score: float,
-) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]
-]:
+) -> tuple[IndexArray, IndexArray, FloatArray, npt.NDArray[np.int64]]:
+    """Checked edges sorted by (child, mentor), without copying what is already so.
+
+    Indices are kept as int32 and float32 scores as they are (the pair lists dominate the
+    memory of a dense instance); weights are computed in float64 per component.
+    """
     children = np.asarray(child_index)
     mentors = np.asarray(mentor_index)
     capacities = np.asarray(capacity)
     for name, array in (("child_index", children), ("mentor_index", mentors)):
         if array.ndim != 1 or (array.size and not np.issubdtype(array.dtype, np.integer)):
             raise ValueError(f"{name} must be a 1-D integer array")
-    scores = np.asarray(score, dtype=np.float64)
+    scores = np.asarray(score)
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float64)
     if not (children.shape == mentors.shape == scores.shape):
         raise ValueError("child_index, mentor_index and score must have the same length")
     if capacities.shape != (n_mentors,) or not np.issubdtype(capacities.dtype, np.integer):
         raise ValueError("capacity must be an integer array with one entry per mentor")
-    children, mentors = children.astype(np.int64), mentors.astype(np.int64)
-    if np.any((children < 0) | (children >= n_children)):
+    if max(n_children, n_mentors) >= np.iinfo(np.int32).max:
+        raise ValueError("too many children or mentors")
+    if children.size and (children.min() < 0 or children.max() >= n_children):
         raise ValueError("child_index out of range")
-    if np.any((mentors < 0) | (mentors >= n_mentors)):
+    if mentors.size and (mentors.min() < 0 or mentors.max() >= n_mentors):
         raise ValueError("mentor_index out of range")
-    if not np.all(np.isfinite(scores)) or np.any(scores < 0):
+    if not np.isfinite(scores).all() or (scores.size and scores.min() < 0):
         raise ValueError("scores must be finite and non-negative")
     if not np.isfinite(min_score):
         raise ValueError("min_score must be finite")
-    keys = children * n_mentors + mentors
-    if not np.all(keys[1:] > keys[:-1]):
-        order = np.argsort(keys, kind="stable")
-        keys, children, mentors = keys[order], children[order], mentors[order]
-        scores = scores[order]
-        if np.any(keys[1:] == keys[:-1]):
+    children = children.astype(np.int32, copy=False)
+    mentors = mentors.astype(np.int32, copy=False)
+    same_child = children[1:] == children[:-1]
+    if not np.all((children[1:] > children[:-1]) | (same_child & (mentors[1:] > mentors[:-1]))):
+        order = np.lexsort((mentors, children))
+        children, mentors, scores = children[order], mentors[order], scores[order]
+        if np.any((children[1:] == children[:-1]) & (mentors[1:] == mentors[:-1])):
             raise ValueError("a (child, mentor) pair appears twice")
     return children, mentors, scores, capacities.astype(np.int64)
 
 
-def _compact(values: npt.NDArray[np.int64], size: int) -> tuple[IntArray, IntArray]:
+def _compact(values: IndexArray, size: int) -> tuple[IntArray, IndexArray]:
     """The distinct values (sorted) and each value's rank among them, without sorting."""
     present = np.zeros(size, dtype=bool)
     present[values] = True
-    rank = np.cumsum(present) - 1
+    rank = np.cumsum(present, dtype=np.int32) - 1
     return np.flatnonzero(present), rank[values]
 
 
 def _components(
     n_children: int,
     n_mentors: int,
-    children: npt.NDArray[np.int64],
-    mentors: npt.NDArray[np.int64],
-    scores: npt.NDArray[np.float64],
+    children: IndexArray,
+    mentors: IndexArray,
+    scores: FloatArray,
 ) -> _Graph:
     """Connected components of the bipartite graph, isolated vertices dropped.
 
-    The edges come sorted by (child, mentor) and stay so within each component.
+    The edges come sorted by (child, mentor) and stay so within each component. With one
+    component (the dense case) the edge arrays are kept as they are, not copied.
     """
     child_nodes, child_local = _compact(children, n_children)
     mentor_nodes, mentor_local = _compact(mentors, n_mentors)
-    n_nodes = len(child_nodes) + len(mentor_nodes)
+    n_child_nodes = len(child_nodes)
+    n_nodes = n_child_nodes + len(mentor_nodes)
+    # Edges are sorted by child: the CSR rows are built directly, without a COO conversion.
+    degree = np.bincount(child_local, minlength=n_child_nodes)
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(degree, out=indptr[1 : n_child_nodes + 1])
+    indptr[n_child_nodes + 1 :] = indptr[n_child_nodes]
+    mentor_local += n_child_nodes
     adjacency = csr_array(
-        (np.ones(len(children), dtype=np.int8), (child_local, len(child_nodes) + mentor_local)),
-        shape=(n_nodes, n_nodes),
+        (np.ones(len(children), dtype=np.int8), mentor_local, indptr), shape=(n_nodes, n_nodes)
     )
+    del mentor_local, indptr
     _, labels = connected_components(adjacency, directed=True, connection="weak")
+    del adjacency
 
     # Number components by their smallest child: child_nodes is sorted, so by first appearance.
-    child_labels = labels[: len(child_nodes)]
+    child_labels = labels[:n_child_nodes]
     first_labels, first_seen = np.unique(child_labels, return_index=True)
-    rank = np.empty(labels.max(initial=-1) + 1, dtype=np.int64)
-    rank[first_labels[np.argsort(first_seen)]] = np.arange(len(first_labels))
-    edge_component = rank[child_labels[child_local]]
-
-    order = _stable_order(edge_component, len(first_labels))
+    n_components = len(first_labels)
+    rank = np.empty(labels.max(initial=-1) + 1, dtype=np.int32)
+    rank[first_labels[np.argsort(first_seen)]] = np.arange(n_components)
     child_component = np.full(n_children, -1, dtype=np.int32)
     child_component[child_nodes] = rank[child_labels]
-    bounds = np.searchsorted(edge_component[order], np.arange(len(first_labels) + 1))
+    if n_components <= 1:
+        return _Graph(
+            child=children,
+            mentor=mentors,
+            score=scores,
+            component=np.zeros(len(children), dtype=np.int32),
+            bounds=np.array([0, len(children)] if n_components else [0], dtype=np.int64),
+            child_component=child_component,
+        )
+    edge_component = rank[child_labels[child_local]]
+    del child_local
+    order = _stable_order(edge_component, n_components)
+    edge_component = edge_component[order]
+    bounds = np.searchsorted(edge_component, np.arange(n_components + 1))
     return _Graph(
         child=children[order],
         mentor=mentors[order],
         score=scores[order],
-        component=edge_component[order],
+        component=edge_component,
         bounds=bounds.astype(np.int64),
         child_component=child_component,
     )
 
 
-def _stable_order(keys: npt.NDArray[np.int64], n_keys: int) -> IntArray:
+def _stable_order(keys: IndexArray, n_keys: int) -> IntArray:
     """Stable argsort; numpy radix-sorts 16-bit keys, several times faster than int64 keys."""
     if n_keys <= np.iinfo(np.uint16).max + 1:
         return np.argsort(keys.astype(np.uint16), kind="stable")
@@ -363,7 +468,7 @@ def _solve_stars(
     rank = np.arange(len(edges)) - first
     degree = np.bincount(first, minlength=len(edges))[first]  # edges in the component
     taken = np.where(one_child[component], 1, np.minimum(capacities[mentor], degree))
-    return np.sort(edges[rank < taken])
+    return np.sort(edges[rank < taken]).astype(np.int64)
 
 
 class _Component:
@@ -371,87 +476,119 @@ class _Component:
 
     def __init__(
         self,
-        child: npt.NDArray[np.int64],
-        mentor: npt.NDArray[np.int64],
-        score: npt.NDArray[np.float64],
+        child: IndexArray,
+        mentor_local: IndexArray,
+        mentors: IntArray,
+        score: FloatArray,
         capacities: npt.NDArray[np.int64],
     ) -> None:
         self.score = score
-        new_child = np.concatenate([[True], child[1:] != child[:-1]])  # child is sorted
-        self.children, self.row = child[new_child], np.cumsum(new_child) - 1
-        self.mentors, self.mentor_local = np.unique(mentor, return_inverse=True)
+        self.mentors, self.mentor_local = mentors, mentor_local
+        new_child = np.empty(len(child), dtype=bool)  # child is sorted
+        new_child[:1] = True
+        np.not_equal(child[1:], child[:-1], out=new_child[1:])
+        self.children = child[new_child]
+        self.row = np.cumsum(new_child, dtype=np.int32) - 1
+        del new_child
         degree = np.bincount(self.mentor_local, minlength=len(self.mentors))
         self.columns = np.minimum(capacities[self.mentors], degree)
         self.column_start = np.concatenate([[0], np.cumsum(self.columns)[:-1]])
         self.n_columns = int(self.columns.sum())
         self.cells = len(self.children) * self.n_columns
-        self.density = int(self.columns[self.mentor_local].sum()) / max(1, self.cells)
+        self.edges = int(np.dot(self.columns, degree))  # (child, column) edges
+        self.density = self.edges / max(1, self.cells)
 
     def solve(self, objective: Objective, *, sparse: bool) -> npt.NDArray[np.int64]:
         """Positions, among this component's edges, of an optimal matching."""
-        weight = self.score
+        offset = 0.0
         if objective == "coverage_first":
-            weight = self.score + (len(self.children) * float(self.score.max()) + 1.0)
-        rows, columns, weights = self._column_edges(weight)
+            offset = len(self.children) * float(self.score.max()) + 1.0
         if sparse:
-            row, column = self._solve_sparse(rows, columns, weights)
+            row, column = self._solve_sparse(offset)
         else:
-            row, column = self._solve_dense(rows, columns, weights)
+            row, column = self._solve_dense(offset)
         # Edges are sorted by (child, mentor), hence by this key: find each matched edge.
-        owner = np.repeat(np.arange(len(self.mentors)), self.columns)
-        edge_keys = self.row * len(self.mentors) + self.mentor_local
-        matched_keys = row * len(self.mentors) + owner[column]
+        owner = np.repeat(np.arange(len(self.mentors), dtype=np.int64), self.columns)
+        edge_keys = self.row.astype(np.int64) * len(self.mentors) + self.mentor_local
+        matched_keys = row.astype(np.int64) * len(self.mentors) + owner[column]
         position = np.searchsorted(edge_keys, matched_keys)
         is_edge = edge_keys[np.minimum(position, len(edge_keys) - 1)] == matched_keys
         return position[is_edge].astype(np.int64)
 
-    def _column_edges(
-        self, weight: npt.NDArray[np.float64]
-    ) -> tuple[IntArray, IntArray, npt.NDArray[np.float64]]:
+    def _weights(self, offset: float, edges: slice = slice(None)) -> npt.NDArray[np.float64]:
+        weight = self.score[edges].astype(np.float64)
+        if offset:
+            weight += offset
+        return weight
+
+    def _solve_dense(self, offset: float) -> tuple[IntArray, IntArray]:
+        """LSA on the negated weights, non-edges 0: the same optimum as maximising.
+
+        The matrix is built with the short side as rows and minimised, so that scipy works on
+        it in place (it copies a matrix to transpose or to negate it).
+        """
+        n_rows = len(self.children)
+        transposed = n_rows > self.n_columns
+        shape = (self.n_columns, n_rows) if transposed else (n_rows, self.n_columns)
+        matrix = np.zeros(shape, dtype=np.float64)
+        column_start = self.column_start.astype(np.int32)
+        # By slices of edges: no float64 or int64 copy of all the edges next to the matrix.
+        for start in range(0, len(self.score), _FILL_EDGES):
+            edges = slice(start, start + _FILL_EDGES)
+            weight = -self._weights(offset, edges)
+            column = column_start[self.mentor_local[edges]]
+            if transposed:
+                matrix[column, self.row[edges]] = weight
+            else:
+                matrix[self.row[edges], column] = weight
+        for copy in range(1, int(self.columns.max(initial=1))):
+            source = self.column_start[self.columns > copy]
+            if transposed:
+                matrix[source + copy, :] = matrix[source, :]
+            else:
+                matrix[:, source + copy] = matrix[:, source]
+        # Assignments on non-edges (weight 0) are dropped by the caller.
+        first, second = linear_sum_assignment(matrix)
+        del matrix
+        return (second, first) if transposed else (first, second)
+
+    def _column_edges(self, offset: float) -> tuple[IntArray, IntArray, npt.NDArray[np.float64]]:
         """Each edge repeated once per capacity column of its mentor."""
+        weight = self._weights(offset)
         copies = self.columns[self.mentor_local]
+        if np.all(copies == 1):
+            return self.row, self.column_start[self.mentor_local], weight
         edge = np.repeat(np.arange(len(weight)), copies)
         first_copy = np.cumsum(copies) - copies
         copy_number = np.arange(len(edge)) - np.repeat(first_copy, copies)
         column = self.column_start[self.mentor_local[edge]] + copy_number
         return self.row[edge], column, weight[edge]
 
-    def _solve_dense(
-        self, rows: IntArray, columns: IntArray, weights: npt.NDArray[np.float64]
-    ) -> tuple[IntArray, IntArray]:
-        matrix = np.zeros((len(self.children), self.n_columns), dtype=np.float64)
-        matrix[rows, columns] = weights
-        # Assignments on non-edges (weight 0) are dropped by the caller.
-        return linear_sum_assignment(matrix, maximize=True)
-
-    def _solve_sparse(
-        self, rows: IntArray, columns: IntArray, weights: npt.NDArray[np.float64]
-    ) -> tuple[IntArray, IntArray]:
+    def _solve_sparse(self, offset: float) -> tuple[IntArray, IntArray]:
+        rows, columns, weights = self._column_edges(offset)
         n_rows = len(self.children)
         big = float(weights.max()) + 1.0  # every cost > 0: LAPJVsp needs non-zero weights
+        np.subtract(big, weights, out=weights)
         dummy = np.arange(n_rows)
         matrix = csr_array(
             (
-                np.concatenate([big - weights, np.full(n_rows, big)]),
+                np.concatenate([weights, np.full(n_rows, big)]),
                 (np.concatenate([rows, dummy]), np.concatenate([columns, self.n_columns + dummy])),
             ),
             shape=(n_rows, self.n_columns + n_rows),
         )
+        del rows, columns, weights
         row, column = min_weight_full_bipartite_matching(matrix)
         real = column < self.n_columns
         return row[real], column[real]
 
 
 def _unmatched(
-    n_children: int,
-    children: npt.NDArray[np.int64],
-    scores: npt.NDArray[np.float64],
-    min_score: float,
-    match_child: npt.NDArray[np.int64],
+    has_pair: npt.NDArray[np.bool_],
+    has_good_pair: npt.NDArray[np.bool_],
+    match_child: IndexArray,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8]]:
-    has_pair = np.bincount(children, minlength=n_children) > 0
-    has_good_pair = np.bincount(children[scores >= min_score], minlength=n_children) > 0
-    is_matched = np.zeros(n_children, dtype=bool)
+    is_matched = np.zeros(len(has_pair), dtype=bool)
     is_matched[match_child] = True
     unmatched = np.flatnonzero(~is_matched)
     reason = np.full(len(unmatched), Unmatched.TAKEN_BY_OTHERS, dtype=np.int8)
@@ -468,5 +605,6 @@ __all__ = [
     "Objective",
     "Solution",
     "Unmatched",
+    "estimated_seconds",
     "solve",
 ]

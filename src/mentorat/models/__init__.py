@@ -5,7 +5,7 @@ from mentorat.models.audit import AuditEvent
 from mentorat.models.auth import ROLES, ApiToken, Principal
 from mentorat.models.base import Base
 from mentorat.models.child import Child
-from mentorat.models.departement import Departement
+from mentorat.models.departement import Departement, DepartementMatchingVersion
 from mentorat.models.legal import Assessment, AssociationAgreement, ChildCareRevision, OfferConsent
 from mentorat.models.matching import MatchingRun, MatchingRunUnmatched, PairExclusion, Proposal
 from mentorat.models.mentor import Mentor
@@ -31,6 +31,7 @@ __all__ = [
     "Child",
     "ChildCareRevision",
     "Departement",
+    "DepartementMatchingVersion",
     "IdempotencyRecord",
     "MatchingRun",
     "MatchingRunUnmatched",

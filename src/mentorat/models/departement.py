@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, SmallInteger, Text, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, SmallInteger, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mentorat.models.base import Base, TimestampMixin
@@ -36,3 +36,14 @@ class Departement(TimestampMixin, Base):
     individual_agreement_required: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
+
+
+class DepartementMatchingVersion(Base):
+    """Bumped by PostgreSQL triggers on any change to what the département's mentors'
+    matching arrays are made of (migration 0011): a process keeps those arrays while the
+    version it loaded them with is the current one. No row: never changed since 0011."""
+
+    __tablename__ = "departement_matching_version"
+
+    departement_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
