@@ -55,9 +55,7 @@ DEFAULT_CAPACITY = 1  # a new mentor's default capacity in the API
 def waiting_children(departement_code: str, day: date) -> Select[Any]:
     """Children waiting for a mentor on `day` (situation waiting_for_mentor): in care, latest
     offer accepted, no live mentorship and no pending proposal."""
-    return select(Child).where(
-        Child.departement_code == departement_code, child_is_eligible(day)
-    )
+    return select(Child).where(Child.departement_code == departement_code, child_is_eligible(day))
 
 
 async def _typical_capacity(session: AsyncSession, mentors: Select[Any], day: date) -> int:
