@@ -103,7 +103,8 @@ SELECT c.child_id, c.college_entry_year, c.legal_situation, c.first_due_on, c.pr
 """
 
 # What followed the recommending assessment of each child of the chain query (:children,
-# :recommended_on): the offer, its facts, the proposal, the mentorship, as of :cutoff.
+# :recommended_on): the offer, its facts, the proposal, the mentorship, as of :cutoff; or,
+# without an offer since, whether a mentorship was going on the day of that assessment.
 FOLLOW_SQL = """
 WITH chain AS (
     SELECT *
@@ -175,10 +176,28 @@ followed AS (
                AND g.held_on >= s.start_on) AS first_meeting_on
       FROM started s
       LEFT JOIN proposal q ON q.id = s.proposal_id
+),
+-- Children with a mentorship going on the day of their recommending assessment.
+ongoing AS (
+    SELECT DISTINCT c.child_id
+      FROM chain c
+      JOIN mentorship m ON m.child_id = c.child_id
+      CROSS JOIN LATERAL (
+          SELECT coalesce(min(e.occurred_at) FILTER (WHERE e.to_state = 'active'),
+                          CASE WHEN m.started_at < :cutoff THEN m.started_at END)
+                     AS activated_at,
+                 min(e.occurred_at) FILTER (WHERE e.to_state = 'ended') AS ended_at
+            FROM mentorship_event e
+           WHERE e.mentorship_id = m.id AND e.occurred_at < :cutoff
+      ) v
+     WHERE (v.activated_at AT TIME ZONE :time_zone)::date <= c.recommended_on
+       AND (v.ended_at IS NULL
+            OR (v.ended_at AT TIME ZONE :time_zone)::date > c.recommended_on)
 )
-SELECT a.child_id, a.offered_on,
-       a.all_informed OR a.all_agreed OR a.refused AS informed,
-       a.all_agreed AND NOT a.refused AS agreed,
+SELECT c.child_id, a.offered_on,
+       coalesce(a.all_informed OR a.all_agreed OR a.refused, false) AS informed,
+       coalesce(a.all_agreed AND NOT a.refused, false) AS agreed,
+       a.child_id IS NULL AND o.child_id IS NOT NULL AS in_mentorship,
        CASE WHEN a.all_agreed AND NOT a.refused THEN a.agreed_on END AS agreed_on,
        p.created_on AS proposed_on, f.start_on, coalesce(f.proposal_on, p.created_on)
            AS mentorship_proposed_on, f.ended_on, f.first_meeting_on,
@@ -186,11 +205,13 @@ SELECT a.child_id, a.offered_on,
        (f.start_on + interval '3 months')::date AS month_3,
        (f.start_on + interval '6 months')::date AS month_6,
        (f.start_on + interval '12 months')::date AS month_12
-  FROM answered a
+  FROM chain c
+  LEFT JOIN answered a USING (child_id)
+  LEFT JOIN ongoing o USING (child_id)
   LEFT JOIN proposed p USING (child_id)
   LEFT JOIN followed f USING (child_id)
   LEFT JOIN mentor ON mentor.id = coalesce(f.mentor_id, p.mentor_id)
- ORDER BY a.child_id
+ ORDER BY c.child_id
 """
 for _name in ("first_day", "last_day"):
     CHAIN_SQL = CHAIN_SQL.replace(f":{_name}", f"CAST(:{_name} AS date)")
@@ -221,6 +242,8 @@ class ChainColumns:
     previous_assessments: np.ndarray
     informed: np.ndarray
     agreed: np.ndarray
+    # Recommended while a mentorship was going on, and no offer made since (none is needed).
+    in_mentorship: np.ndarray
     association_id: np.ndarray
     dates: dict[str, np.ndarray]
 
@@ -234,6 +257,7 @@ class ChainColumns:
             previous_assessments=self.previous_assessments[mask],
             informed=self.informed[mask],
             agreed=self.agreed[mask],
+            in_mentorship=self.in_mentorship[mask],
             association_id=self.association_id[mask],
             dates={name: values[mask] for name, values in self.dates.items()},
         )
@@ -296,8 +320,10 @@ async def load_chains(
     followed = [str(row.child_id) for row in follow_rows]
     positions = order[np.searchsorted(ids[order], np.array(followed, dtype=str))]
     informed, agreed = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+    in_mentorship = np.zeros(size, dtype=bool)
     informed[positions] = [row.informed for row in follow_rows]
     agreed[positions] = [row.agreed for row in follow_rows]
+    in_mentorship[positions] = [row.in_mentorship for row in follow_rows]
     association_id = np.full(size, None, dtype=object)
     association_id[positions] = [
         None if row.association_id is None else str(row.association_id) for row in follow_rows
@@ -311,6 +337,7 @@ async def load_chains(
         previous_assessments=np.array([row.previous for row in chain_rows], dtype=np.int32),
         informed=informed,
         agreed=agreed,
+        in_mentorship=in_mentorship,
         association_id=association_id,
         dates=dates,
     )
