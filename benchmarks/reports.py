@@ -402,8 +402,11 @@ async def main() -> None:
                 params={"departement": DEPARTEMENT, "school_year": last_year},
                 headers=headers,
             )
-            funnel = {s["stage"]: s["count"] for s in first.json()["overall"]["funnel"]}
-            print(f"\n{last_year} funnel: {funnel}")
+            stages = first.json()["overall"]["funnel"]
+            funnel = {s["stage"]: s["count"] for s in stages}
+            in_mentorship = next(s["in_mentorship"] for s in stages if s["stage"] == "recommended")
+            print(f"\n{last_year} funnel: {funnel}; recommended while in a mentorship: "
+                  f"{in_mentorship}")  # fmt: skip
             print(f"\n{'request':<42} {'p50':>8} {'max':>8}  ({args.repeats} runs, after 1)")
             for label, path, params, extra in cases:
 
