@@ -115,9 +115,9 @@ def test_report_compliance_writes_csv_json_and_svg(cli_env: CliRunner, tmp_path:
     lines = as_csv.stdout.splitlines()
     assert lines[0].startswith("breakdown;key;label;measure;count")
     # Never assessed: eligible and due (F = 2025-09-01), not assessed.
-    assert "all;;All children;eligible;1;;;;" in lines
-    assert "all;;All children;assessment_due;1;;;;" in lines
-    assert "all;;All children;assessed;0;0;;;" in lines
+    assert "all;;All children;eligible;1;;;;;" in lines
+    assert "all;;All children;assessment_due;1;;;;;" in lines
+    assert "all;;All children;assessed;0;0;;;;" in lines
     as_json = cli_env.invoke(app, [*arguments, "--as-of", "2025-06-30"])
     assert as_json.exit_code == 0, as_json.output
     report = json.loads(as_json.stdout)

@@ -200,6 +200,7 @@ class TestHandBuiltDepartement:
         assert funnel(overall) == EXPECTED_FUNNEL
         # On time: C1, C3, C4 (first assessments), C7 (renewal); late: C2, C6, C8, C16.
         assert stage(overall, "assessed")["on_time"] == 4
+        assert stage(overall, "recommended")["in_mentorship"] == 0
         assert stage(overall, "active_3_months")["observable"] == 4
         assert stage(overall, "active_6_months")["observable"] == 4
         assert stage(overall, "active_12_months")["observable"] == 3
@@ -258,6 +259,38 @@ class TestHandBuiltDepartement:
         assert funnel(report["overall"])["eligible"] == 2
         assert funnel(report["overall"]) == funnel(report["by_association"][0])
         assert sum(funnel(line)["eligible"] for line in report["by_cohort"]) == 2
+
+
+class TestRenewalDuringAMentorship:
+    async def test_needs_no_new_offer_and_is_counted_apart(
+        self, client: httpx.AsyncClient, actors: Actors, session: AsyncSession
+    ) -> None:
+        mentor = await create_mentor(session, association=actors.association_b, capacity=2)
+        child = await child_in_care(
+            session, born=D(2013, 3, 1), entry=2024, care_from=D(2020, 1, 1), departement="75"
+        )
+        first = await assess(session, child, D(2024, 8, 20))
+        await offer(session, child, first, D(2024, 9, 1),
+                    answers={"child": ("agreed", D(2024, 9, 5)),
+                             "parents": ("agreed", D(2024, 9, 10))})  # fmt: skip
+        proposal = await propose(session, child, mentor, D(2024, 9, 15))
+        await mentorship(session, child, mentor, proposal=proposal, accepted=D(2024, 9, 20),
+                         started=D(2024, 10, 1))  # fmt: skip
+        # The renewal due 2025-08-20 is done late, on 2025-09-10, during the mentorship.
+        await assess(session, child, D(2025, 9, 10))
+        await session.commit()
+        params = {**YEAR, "departement": "75"}
+        report = (await client.get(URL, params=params, headers=actors.admin)).json()
+        overall = report["overall"]
+        assert funnel(overall)["recommended"] == 1
+        assert stage(overall, "recommended")["in_mentorship"] == 1
+        assert funnel(overall)["informed"] == 0
+        assert stage(overall, "assessed")["on_time"] == 0
+        # Last year's report follows that mentorship from its offer.
+        last_year = {**params, "school_year": "2024-2025"}
+        previous = (await client.get(URL, params=last_year, headers=actors.admin)).json()
+        assert funnel(previous["overall"])["started"] == 1
+        assert stage(previous["overall"], "recommended")["in_mentorship"] == 0
 
 
 class TestAsOf:
@@ -359,13 +392,14 @@ class TestFormats:
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         lines = response.content.decode("utf-8-sig").splitlines()
         assert lines[0] == (
-            "breakdown;key;label;measure;count;on_time;observable;median_days;p90_days"
+            "breakdown;key;label;measure;count;on_time;observable;median_days;p90_days;"
+            "in_mentorship"
         )
-        assert "all;;All children;eligible;11;;;;" in lines
-        assert "all;;All children;assessed;8;4;;;" in lines
-        assert "all;;All children;active_12_months;2;;3;;" in lines
-        assert "all;;All children;assessment_to_offer;7;;;10.0;18.2" in lines
-        assert "cohort;2025;Collège entry 2025;eligible;6;;;;" in lines
+        assert "all;;All children;eligible;11;;;;;" in lines
+        assert "all;;All children;assessed;8;4;;;;" in lines
+        assert "all;;All children;active_12_months;2;;3;;;" in lines
+        assert "all;;All children;assessment_to_offer;7;;;10.0;18.2;" in lines
+        assert "cohort;2025;Collège entry 2025;eligible;6;;;;;" in lines
 
     async def test_svg_is_the_funnel(
         self, client: httpx.AsyncClient, actors: Actors, mayenne: Mayenne

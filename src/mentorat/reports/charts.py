@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 COMPLIANCE_HEADER = (
     "breakdown", "key", "label", "measure", "count", "on_time", "observable",
-    "median_days", "p90_days",
+    "median_days", "p90_days", "in_mentorship",
 )  # fmt: skip
 SURVIVAL_HEADER = (
     "section", "day", "months", "at_risk", "events", "censored", "survival", "lower", "upper",
@@ -40,10 +40,10 @@ CHAIN_COLOUR, ASIDE_COLOUR, ON_TIME_COLOUR = "#3465a4", "#c4a000", "#73d216"
 def _line_rows(breakdown: str, line: ComplianceLine) -> Iterator[Sequence[Any]]:
     for stage in line.funnel:
         yield (breakdown, line.key, line.label, stage.stage, stage.count, stage.on_time,
-               stage.observable, None, None)  # fmt: skip
+               stage.observable, None, None, stage.in_mentorship)  # fmt: skip
     for delay in line.delays:
         yield (breakdown, line.key, line.label, delay.delay, delay.count, None, None,
-               delay.median_days, delay.p90_days)  # fmt: skip
+               delay.median_days, delay.p90_days, None)  # fmt: skip
 
 
 def compliance_rows(report: ComplianceReport) -> CsvRows:
@@ -72,8 +72,13 @@ def draw_funnel(report: ComplianceReport, figure: Figure) -> None:
     for position, stage in zip(positions, funnel, strict=True):
         if stage.on_time is not None:
             axes.barh([position], [stage.on_time], color=ON_TIME_COLOUR, label="on time")
+        detail = (
+            f" ({stage.on_time} on time)" if stage.on_time is not None
+            else f" ({stage.in_mentorship} already in a mentorship)"
+            if stage.in_mentorship else ""
+        )  # fmt: skip
         axes.annotate(
-            str(stage.count) + (f" ({stage.on_time} on time)" if stage.on_time is not None else ""),
+            f"{stage.count}{detail}",
             (stage.count, position), xytext=(4, 0), textcoords="offset points", va="center",
         )  # fmt: skip
     axes.set_yticks(positions, [STAGE_LABELS[stage.stage] for stage in funnel])

@@ -11,7 +11,9 @@ its first school day S to L, the day before the next one):
 - assessment_due: the duty falls on or before L, and on or before R unless already answered.
 - assessed: answered (`on_time`: on or before the duty's date).
 - recommended: from the answer on (and until L), an assessment recommends mentoring; the
-  chain follows the first one.
+  chain follows the first one. `in_mentorship`: of them, those already in a mentorship that
+  day with no offer since (a renewal during a mentorship needs no new offer); the later
+  stages do not count them.
 - informed: the first offer made on or after that assessment, every party its legal
   situation requires informed (or answered).
 - agreed: every required party agreed (and none refused).
@@ -101,6 +103,7 @@ def _known(values: np.ndarray) -> np.ndarray:
 class _Stages:
     masks: dict[FunnelStage, np.ndarray]
     on_time: np.ndarray
+    in_mentorship: np.ndarray
     observable: dict[FunnelStage, np.ndarray]
 
 
@@ -135,6 +138,7 @@ def _stages(chains: ChainColumns, report_date: date, last_day: date) -> _Stages:
         still_live = np.isnat(d["ended_on"]) | (d["ended_on"] > mark)
         masks[stage] = observable[stage] & still_live
     return _Stages(masks=masks, on_time=assessed & (d["assessed_on"] <= d["due_on"]),
+                   in_mentorship=recommended & chains.in_mentorship,
                    observable=observable)  # fmt: skip
 
 
@@ -179,6 +183,8 @@ def _line(
         count = StageCount(stage=stage, count=int(stages.masks[stage].sum()))
         if stage == "assessed":
             count.on_time = int(stages.on_time.sum())
+        if stage == "recommended":
+            count.in_mentorship = int(stages.in_mentorship.sum())
         if stage in stages.observable:
             count.observable = int(stages.observable[stage].sum())
         funnel.append(count)

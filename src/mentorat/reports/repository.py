@@ -20,7 +20,7 @@ from mentorat.models import Mentor, Mentorship, MentorshipEvent
 
 # One row per child in scope of the school year [:first_day, :last_day], as of :cutoff (facts
 # recorded strictly before it). Dates of timestamps are the département's.
-COMPLIANCE_SQL = """
+CHAIN_SQL = """
 WITH care AS (
     SELECT DISTINCT ON (r.child_id)
            r.child_id, r.departement_code, r.birth_date, r.college_entry_year,
@@ -33,7 +33,7 @@ WITH care AS (
      ORDER BY r.child_id, r.recorded_at DESC, r.id DESC
 ),
 scope AS (
-    SELECT c.*,
+    SELECT c.child_id, c.college_entry_year, c.legal_situation,
            CASE
                WHEN c.legal_situation = 'young_adult' THEN c.mentoring_requested_on
                WHEN (c.birth_date + interval '11 years')::date <= c.came_into_care_on
@@ -44,14 +44,14 @@ scope AS (
       FROM care c
      WHERE c.departement_code = :departement
        AND NOT c.deleted
-       AND c.came_into_care_on <= CAST(:last_day AS date)
+       AND c.came_into_care_on <= :last_day
        AND (c.left_care_on IS NULL
-            OR c.left_care_on > greatest(c.came_into_care_on, CAST(:first_day AS date)))
+            OR c.left_care_on > greatest(c.came_into_care_on, :first_day))
        AND (c.birth_date + interval '21 years')::date
-           > greatest(c.came_into_care_on, CAST(:first_day AS date))
+           > greatest(c.came_into_care_on, :first_day)
        AND CASE WHEN c.legal_situation = 'young_adult'
-                THEN c.mentoring_requested_on <= CAST(:last_day AS date)
-                ELSE (c.birth_date + interval '11 years')::date <= CAST(:last_day AS date)
+                THEN c.mentoring_requested_on <= :last_day
+                ELSE (c.birth_date + interval '11 years')::date <= :last_day
                      OR c.college_entry_year = :first_year
            END
 ),
@@ -60,55 +60,65 @@ assessed AS (
            row_number() OVER by_date AS number,
            lead(a.assessed_on) OVER by_date AS next_on
       FROM assessment a
-     WHERE a.child_id IN (SELECT child_id FROM scope) AND a.created_at < :cutoff
+      JOIN scope s USING (child_id)
+     WHERE a.created_at < :cutoff
     WINDOW by_date AS (PARTITION BY a.child_id ORDER BY a.assessed_on, a.created_at, a.id)
 ),
 -- The year's duty: the first due date (F, then a year after each assessment) not settled
 -- before the first school day, i.e. due on or after it, or answered on or after it, or not
 -- answered at all. `previous` is the number of assessments before that duty.
 duty AS (
-    SELECT s.child_id,
-           CASE WHEN s.first_due_on >= CAST(:first_day AS date) OR first.assessed_on IS NULL
-                     OR first.assessed_on >= CAST(:first_day AS date) THEN 0
-                ELSE (SELECT min(a.number) FROM assessed a
-                       WHERE a.child_id = s.child_id
-                         AND ((a.assessed_on + interval '1 year')::date
-                                  >= CAST(:first_day AS date)
-                              OR a.next_on IS NULL
-                              OR a.next_on >= CAST(:first_day AS date)))
+    SELECT s.child_id, s.college_entry_year, s.legal_situation, s.first_due_on,
+           CASE WHEN s.first_due_on >= :first_day
+                     OR coalesce(min(a.assessed_on) >= :first_day, true) THEN 0
+                ELSE min(a.number) FILTER (
+                    WHERE (a.assessed_on + interval '1 year')::date >= :first_day
+                       OR a.next_on IS NULL OR a.next_on >= :first_day)
            END AS previous
       FROM scope s
-      LEFT JOIN assessed first ON first.child_id = s.child_id AND first.number = 1
+      LEFT JOIN assessed a USING (child_id)
+     GROUP BY s.child_id, s.college_entry_year, s.legal_situation, s.first_due_on
 ),
 chain AS (
-    SELECT s.child_id, s.college_entry_year, s.legal_situation, s.first_due_on, d.previous,
-           CASE WHEN d.previous = 0 THEN s.first_due_on
-                ELSE (prior.assessed_on + interval '1 year')::date END AS due_on,
-           answer.assessed_on AS assessed_on,
-           recommending.assessed_on AS recommended_on
-      FROM scope s
-      JOIN duty d USING (child_id)
-      LEFT JOIN assessed prior ON prior.child_id = s.child_id AND prior.number = d.previous
-      LEFT JOIN assessed answer
-             ON answer.child_id = s.child_id AND answer.number = d.previous + 1
-      LEFT JOIN LATERAL (
-          SELECT a.assessed_on FROM assessed a
-           WHERE a.child_id = s.child_id AND a.number > d.previous
-             AND a.outcome = 'mentoring_recommended'
-             AND (a.number = d.previous + 1 OR a.assessed_on <= CAST(:last_day AS date))
-           ORDER BY a.number LIMIT 1
-      ) recommending ON true
+    SELECT d.child_id, d.college_entry_year, d.legal_situation, d.first_due_on, d.previous,
+           CASE WHEN d.previous = 0 THEN d.first_due_on
+                ELSE (max(a.assessed_on) FILTER (WHERE a.number = d.previous)
+                      + interval '1 year')::date
+           END AS due_on,
+           max(a.assessed_on) FILTER (WHERE a.number = d.previous + 1) AS assessed_on,
+           min(a.assessed_on) FILTER (
+               WHERE a.number > d.previous AND a.outcome = 'mentoring_recommended'
+                 AND (a.number = d.previous + 1 OR a.assessed_on <= :last_day)
+           ) AS recommended_on
+      FROM duty d
+      LEFT JOIN assessed a USING (child_id)
+     GROUP BY d.child_id, d.college_entry_year, d.legal_situation, d.first_due_on, d.previous
+)
+-- Everything carried along the aggregates: a join back to `scope` here was planned as a
+-- nested loop (its size misjudged), thousands times thousands.
+SELECT c.child_id, c.college_entry_year, c.legal_situation, c.first_due_on, c.previous,
+       c.due_on, c.assessed_on, c.recommended_on
+  FROM chain c
+ ORDER BY c.child_id
+"""
+
+# What followed the recommending assessment of each child of the chain query (:children,
+# :recommended_on): the offer, its facts, the proposal, the mentorship, as of :cutoff; or,
+# without an offer since, whether a mentorship was going on the day of that assessment.
+FOLLOW_SQL = """
+WITH chain AS (
+    SELECT *
+      FROM unnest(CAST(:children AS uuid[]), CAST(:recommended_on AS date[]))
+           AS chain (child_id, recommended_on)
 ),
 offered AS (
-    SELECT c.child_id, o.id AS offer_id, o.offered_on,
+    SELECT DISTINCT ON (o.child_id)
+           o.child_id, o.id AS offer_id, o.offered_on,
            offer_required_parties(o.legal_situation) AS required
-      FROM chain c
-      JOIN LATERAL (
-          SELECT o.* FROM offer o
-           WHERE o.child_id = c.child_id AND o.offered_on >= c.recommended_on
-             AND o.created_at < :cutoff
-           ORDER BY o.offered_on, o.created_at, o.id LIMIT 1
-      ) o ON true
+      FROM offer o
+      JOIN chain c ON c.child_id = o.child_id AND o.offered_on >= c.recommended_on
+     WHERE o.created_at < :cutoff
+     ORDER BY o.child_id, o.offered_on, o.created_at, o.id
 ),
 answered AS (
     SELECT f.child_id, f.offered_on,
@@ -125,53 +135,69 @@ answered AS (
      GROUP BY f.child_id, f.offered_on, f.required
 ),
 proposed AS (
-    SELECT a.child_id, p.created_on, p.mentor_id
-      FROM answered a
-      JOIN LATERAL (
-          SELECT (p.created_at AT TIME ZONE :time_zone)::date AS created_on, p.mentor_id
-            FROM proposal p
-           WHERE p.child_id = a.child_id AND p.status <> 'simulated'
-             AND p.created_at < :cutoff
-             AND (p.created_at AT TIME ZONE :time_zone)::date >= a.agreed_on
-           ORDER BY p.created_at, p.id LIMIT 1
-      ) p ON true
-     WHERE a.all_agreed AND NOT a.refused
+    SELECT DISTINCT ON (p.child_id)
+           p.child_id, (p.created_at AT TIME ZONE :time_zone)::date AS created_on, p.mentor_id
+      FROM proposal p
+      JOIN answered a ON a.child_id = p.child_id AND a.all_agreed AND NOT a.refused
+     WHERE p.status <> 'simulated' AND p.created_at < :cutoff
+       AND (p.created_at AT TIME ZONE :time_zone)::date >= a.agreed_on
+     ORDER BY p.child_id, p.created_at, p.id
+),
+moves AS (
+    SELECT e.mentorship_id,
+           min(e.occurred_at) FILTER (WHERE e.to_state = 'active') AS activated_at,
+           min(e.occurred_at) FILTER (WHERE e.to_state = 'ended') AS ended_at
+      FROM mentorship_event e
+      JOIN mentorship m ON m.id = e.mentorship_id
+      JOIN proposed p ON p.child_id = m.child_id
+     WHERE e.occurred_at < :cutoff
+     GROUP BY e.mentorship_id
 ),
 started AS (
-    SELECT p.child_id, m.id AS mentorship_id, m.mentor_id, m.start_on, m.proposal_id
-      FROM proposed p
-      JOIN LATERAL (
-          SELECT m.id, m.mentor_id, m.proposal_id, (s.started_at AT TIME ZONE :time_zone)::date
-                 AS start_on
-            FROM mentorship m
-            CROSS JOIN LATERAL (
-                SELECT coalesce(
-                    (SELECT min(e.occurred_at) FROM mentorship_event e
-                      WHERE e.mentorship_id = m.id AND e.to_state = 'active'
-                        AND e.occurred_at < :cutoff),
-                    CASE WHEN m.started_at < :cutoff THEN m.started_at END) AS started_at
-            ) s
-           WHERE m.child_id = p.child_id AND s.started_at IS NOT NULL
-             AND (s.started_at AT TIME ZONE :time_zone)::date >= p.created_on
-           ORDER BY s.started_at, m.id LIMIT 1
-      ) m ON true
+    SELECT DISTINCT ON (m.child_id)
+           m.child_id, m.id AS mentorship_id, m.mentor_id, m.proposal_id,
+           (coalesce(v.activated_at, CASE WHEN m.started_at < :cutoff THEN m.started_at END)
+               AT TIME ZONE :time_zone)::date AS start_on,
+           (v.ended_at AT TIME ZONE :time_zone)::date AS ended_on
+      FROM mentorship m
+      JOIN proposed p ON p.child_id = m.child_id
+      LEFT JOIN moves v ON v.mentorship_id = m.id
+     WHERE coalesce(v.activated_at, CASE WHEN m.started_at < :cutoff THEN m.started_at END)
+           IS NOT NULL
+       AND (coalesce(v.activated_at, m.started_at) AT TIME ZONE :time_zone)::date
+           >= p.created_on
+     ORDER BY m.child_id, coalesce(v.activated_at, m.started_at), m.id
 ),
 followed AS (
-    SELECT s.*,
-           (SELECT (p.created_at AT TIME ZONE :time_zone)::date FROM proposal p
-             WHERE p.id = s.proposal_id) AS proposal_on,
-           (SELECT (min(e.occurred_at) AT TIME ZONE :time_zone)::date FROM mentorship_event e
-             WHERE e.mentorship_id = s.mentorship_id AND e.to_state = 'ended'
-               AND e.occurred_at < :cutoff) AS ended_on,
+    SELECT s.child_id, s.mentor_id, s.start_on, s.ended_on,
+           (q.created_at AT TIME ZONE :time_zone)::date AS proposal_on,
            (SELECT min(g.held_on) FROM meeting g
              WHERE g.mentorship_id = s.mentorship_id AND g.created_at < :cutoff
                AND g.held_on >= s.start_on) AS first_meeting_on
       FROM started s
+      LEFT JOIN proposal q ON q.id = s.proposal_id
+),
+-- Children with a mentorship going on the day of their recommending assessment.
+ongoing AS (
+    SELECT DISTINCT c.child_id
+      FROM chain c
+      JOIN mentorship m ON m.child_id = c.child_id
+      CROSS JOIN LATERAL (
+          SELECT coalesce(min(e.occurred_at) FILTER (WHERE e.to_state = 'active'),
+                          CASE WHEN m.started_at < :cutoff THEN m.started_at END)
+                     AS activated_at,
+                 min(e.occurred_at) FILTER (WHERE e.to_state = 'ended') AS ended_at
+            FROM mentorship_event e
+           WHERE e.mentorship_id = m.id AND e.occurred_at < :cutoff
+      ) v
+     WHERE (v.activated_at AT TIME ZONE :time_zone)::date <= c.recommended_on
+       AND (v.ended_at IS NULL
+            OR (v.ended_at AT TIME ZONE :time_zone)::date > c.recommended_on)
 )
-SELECT c.child_id, c.college_entry_year, c.legal_situation, c.first_due_on, c.previous,
-       c.due_on, c.assessed_on, c.recommended_on,
-       a.offered_on, coalesce(a.all_informed OR a.all_agreed OR a.refused, false) AS informed,
+SELECT c.child_id, a.offered_on,
+       coalesce(a.all_informed OR a.all_agreed OR a.refused, false) AS informed,
        coalesce(a.all_agreed AND NOT a.refused, false) AS agreed,
+       a.child_id IS NULL AND o.child_id IS NOT NULL AS in_mentorship,
        CASE WHEN a.all_agreed AND NOT a.refused THEN a.agreed_on END AS agreed_on,
        p.created_on AS proposed_on, f.start_on, coalesce(f.proposal_on, p.created_on)
            AS mentorship_proposed_on, f.ended_on, f.first_meeting_on,
@@ -181,17 +207,18 @@ SELECT c.child_id, c.college_entry_year, c.legal_situation, c.first_due_on, c.pr
        (f.start_on + interval '12 months')::date AS month_12
   FROM chain c
   LEFT JOIN answered a USING (child_id)
+  LEFT JOIN ongoing o USING (child_id)
   LEFT JOIN proposed p USING (child_id)
   LEFT JOIN followed f USING (child_id)
   LEFT JOIN mentor ON mentor.id = coalesce(f.mentor_id, p.mentor_id)
  ORDER BY c.child_id
 """
+for _name in ("first_day", "last_day"):
+    CHAIN_SQL = CHAIN_SQL.replace(f":{_name}", f"CAST(:{_name} AS date)")
 
-DATE_COLUMNS = (
-    "first_due_on",
-    "due_on",
-    "assessed_on",
-    "recommended_on",
+
+CHAIN_DATES = ("first_due_on", "due_on", "assessed_on", "recommended_on")
+FOLLOW_DATES = (
     "offered_on",
     "agreed_on",
     "proposed_on",
@@ -215,6 +242,8 @@ class ChainColumns:
     previous_assessments: np.ndarray
     informed: np.ndarray
     agreed: np.ndarray
+    # Recommended while a mentorship was going on, and no offer made since (none is needed).
+    in_mentorship: np.ndarray
     association_id: np.ndarray
     dates: dict[str, np.ndarray]
 
@@ -228,6 +257,7 @@ class ChainColumns:
             previous_assessments=self.previous_assessments[mask],
             informed=self.informed[mask],
             agreed=self.agreed[mask],
+            in_mentorship=self.in_mentorship[mask],
             association_id=self.association_id[mask],
             dates={name: values[mask] for name, values in self.dates.items()},
         )
@@ -250,31 +280,66 @@ async def load_chains(
     cutoff: datetime,
     time_zone: str,
 ) -> ChainColumns:
-    result = await session.execute(
-        text(COMPLIANCE_SQL),
-        {
-            "departement": departement,
-            "month": school_start[0],
-            "day": school_start[1],
-            "first_day": first_day,
-            "last_day": last_day,
-            "first_year": first_day.year,
-            "cutoff": cutoff,
-            "time_zone": time_zone,
-        },
+    """Two statements: the children in scope with their year's assessments, then what followed
+    for those recommended. Split so that PostgreSQL plans the second on the real number of
+    children (one statement misjudged its CTEs' sizes and nested-looped over thousands)."""
+    chain_rows = list(
+        (
+            await session.execute(
+                text(CHAIN_SQL),
+                {
+                    "departement": departement,
+                    "month": school_start[0],
+                    "day": school_start[1],
+                    "first_day": first_day,
+                    "last_day": last_day,
+                    "first_year": first_day.year,
+                    "cutoff": cutoff,
+                },
+            )
+        ).all()
     )
-    rows = list(result.all())
+    size = len(chain_rows)
+    ids = np.array([str(row.child_id) for row in chain_rows], dtype=str)
+    dates = {name: _dates(chain_rows, name) for name in CHAIN_DATES}
+    recommended = ~np.isnat(dates["recommended_on"])
+    follow_rows = list(
+        (
+            await session.execute(
+                text(FOLLOW_SQL),
+                {
+                    "children": [uuid.UUID(value) for value in ids[recommended].tolist()],
+                    "recommended_on": dates["recommended_on"][recommended].tolist(),
+                    "cutoff": cutoff,
+                    "time_zone": time_zone,
+                },
+            )
+        ).all()
+    )
+    order = np.argsort(ids)
+    followed = [str(row.child_id) for row in follow_rows]
+    positions = order[np.searchsorted(ids[order], np.array(followed, dtype=str))]
+    informed, agreed = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+    in_mentorship = np.zeros(size, dtype=bool)
+    informed[positions] = [row.informed for row in follow_rows]
+    agreed[positions] = [row.agreed for row in follow_rows]
+    in_mentorship[positions] = [row.in_mentorship for row in follow_rows]
+    association_id = np.full(size, None, dtype=object)
+    association_id[positions] = [
+        None if row.association_id is None else str(row.association_id) for row in follow_rows
+    ]
+    for name in FOLLOW_DATES:
+        dates[name] = np.full(size, NO_DATE, dtype="datetime64[D]")
+        dates[name][positions] = _dates(follow_rows, name)
     return ChainColumns(
-        cohort=np.array([row.college_entry_year for row in rows], dtype=np.int32),
-        legal_situation=np.array([row.legal_situation for row in rows], dtype=object),
-        previous_assessments=np.array([row.previous for row in rows], dtype=np.int32),
-        informed=np.array([row.informed for row in rows], dtype=bool),
-        agreed=np.array([row.agreed for row in rows], dtype=bool),
-        association_id=np.array(
-            [None if row.association_id is None else str(row.association_id) for row in rows],
-            dtype=object,
-        ),
-        dates={name: _dates(rows, name) for name in DATE_COLUMNS},
+        cohort=np.array([row.college_entry_year for row in chain_rows], dtype=np.int32),
+        legal_situation=np.array([row.legal_situation for row in chain_rows], dtype=object),
+        previous_assessments=np.array([row.previous for row in chain_rows], dtype=np.int32),
+        informed=informed,
+        agreed=agreed,
+        in_mentorship=in_mentorship,
+        association_id=association_id,
+        dates=dates,
     )
 
 

@@ -36,7 +36,8 @@ DepartementQuery = Annotated[DepartementCode, Query(description="Département co
     summary="Whether the mentoring duty was met in a school year",
     responses=report_responses(
         "The report as JSON; `Accept: text/csv` gives one row per figure (breakdown, key, "
-        "label, measure, count, on_time, observable, median_days, p90_days), `Accept: "
+        "label, measure, count, on_time, observable, median_days, p90_days, in_mentorship), "
+        "`Accept: "
         "image/svg+xml` the funnel as a chart."
     ),
 )

@@ -52,6 +52,12 @@ class StageCount(ReadSchema):
         default=None,
         description="assessed only: of them, assessed on or before the due date.",
     )
+    in_mentorship: int | None = Field(
+        default=None,
+        description="recommended only: of them, already in a mentorship on the day of the "
+        "assessment, with no offer made since (none is needed): the chain stops there for "
+        "them.",
+    )
     observable: int | None = Field(
         default=None,
         description="active_N_months only: started children whose N months had passed by the "
