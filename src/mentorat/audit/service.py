@@ -140,7 +140,7 @@ def with_read_events(
         bindparam("audit_request_id", type_=Text),
         _details(via),
     )
-    events = insert(AuditEvent).from_select(_EVENT_COLUMNS, event).cte("read_events")
+    events = insert(AuditEvent).from_select(AUDIT_EVENT_COLUMNS, event).cte("read_events")
     return select(rows).add_cte(events).order_by(*order)
 
 
@@ -154,7 +154,7 @@ def read_event_parameters(principal: Principal) -> dict[str, Any]:
     }
 
 
-_EVENT_COLUMNS = (
+AUDIT_EVENT_COLUMNS = (
     "principal_id",
     "principal_name",
     "principal_role",

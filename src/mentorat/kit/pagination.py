@@ -41,6 +41,25 @@ class Page(BaseModel, Generic[T]):
     )
 
 
+async def _resumed(
+    session: AsyncSession,
+    statement: Select[Any],
+    order_by: Sequence[ColumnElement[Any]],
+    cursor: str | None,
+    scope: str,
+    filters: Filters | None,
+    descending: bool,
+) -> Select[Any]:
+    """`statement` in `order_by` order, after the cursor's key when there is one."""
+    if cursor is not None:
+        types = [column.type.python_type for column in order_by]
+        after = await read_cursor(session, scope, filters or {}, cursor, types)
+        key, resume_at = tuple_(*order_by), tuple_(*after)
+        statement = statement.where(key < resume_at if descending else key > resume_at)
+    ordering = [column.desc() for column in order_by] if descending else list(order_by)
+    return statement.order_by(*ordering)
+
+
 async def paginate(
     session: AsyncSession,
     statement: Select[Any],
@@ -58,20 +77,14 @@ async def paginate(
     included): a cursor only resumes the list it was made for. `descending` walks the same
     key from the largest.
     """
-    filters = filters or {}
-    if cursor is not None:
-        types = [column.type.python_type for column in order_by]
-        after = await read_cursor(session, scope, filters, cursor, types)
-        key, resume_at = tuple_(*order_by), tuple_(*after)
-        statement = statement.where(key < resume_at if descending else key > resume_at)
-    ordering = [column.desc() for column in order_by] if descending else list(order_by)
-    rows = list((await session.scalars(statement.order_by(*ordering).limit(limit + 1))).all())
+    statement = await _resumed(session, statement, order_by, cursor, scope, filters, descending)
+    rows = list((await session.scalars(statement.limit(limit + 1))).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
     values = [getattr(last, column.key) for column in order_by]
-    return rows, await sign_cursor(session, scope, filters, values)
+    return rows, await sign_cursor(session, scope, filters or {}, values)
 
 
 async def paginate_rows(
@@ -88,18 +101,12 @@ async def paginate_rows(
 ) -> tuple[list[Row[Any]], str | None]:
     """`paginate` for statements of several columns (an entity and derived values): whole
     rows, ordered by any columns; `key_of` reads a row's `order_by` values."""
-    filters = filters or {}
-    if cursor is not None:
-        types = [column.type.python_type for column in order_by]
-        after = await read_cursor(session, scope, filters, cursor, types)
-        key, resume_at = tuple_(*order_by), tuple_(*after)
-        statement = statement.where(key < resume_at if descending else key > resume_at)
-    ordering = [column.desc() for column in order_by] if descending else list(order_by)
-    rows = list((await session.execute(statement.order_by(*ordering).limit(limit + 1))).all())
+    statement = await _resumed(session, statement, order_by, cursor, scope, filters, descending)
+    rows = list((await session.execute(statement.limit(limit + 1))).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, await sign_cursor(session, scope, filters, list(key_of(rows[-1])))
+    return rows, await sign_cursor(session, scope, filters or {}, list(key_of(rows[-1])))
 
 
 async def paginate_computed(

@@ -11,21 +11,10 @@ from sqlalchemy import ARRAY, ColumnElement, Select, Text, cast, func, insert, l
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorat.audit.service import AUDIT_EVENT_COLUMNS
 from mentorat.auth.principal import Principal
 from mentorat.kit.logging import request_id_var
 from mentorat.models import AuditEvent
-
-_COLUMNS = (
-    "principal_id",
-    "principal_name",
-    "principal_role",
-    "action",
-    "entity_type",
-    "entity_id",
-    "departement_code",
-    "request_id",
-    "details",
-)
 
 
 def _rows(
@@ -64,7 +53,7 @@ async def record_each(
         return
     ids = func.unnest(cast(literal([str(value) for value in entity_ids], ARRAY(Text)), ARRAY(Text)))
     rows = _rows(principal, action, entity_type, ids, literal(departement_code, Text), details)
-    await session.execute(insert(AuditEvent).from_select(_COLUMNS, rows))
+    await session.execute(insert(AuditEvent).from_select(AUDIT_EVENT_COLUMNS, rows))
 
 
 async def record_reads_of(
@@ -74,4 +63,4 @@ async def record_reads_of(
     rows = _rows(
         principal, "read", "child", cast(listed.c.id, Text), listed.c.departement_code, {"via": via}
     )
-    await session.execute(insert(AuditEvent).from_select(_COLUMNS, rows))
+    await session.execute(insert(AuditEvent).from_select(AUDIT_EVENT_COLUMNS, rows))
