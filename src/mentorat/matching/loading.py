@@ -30,7 +30,6 @@ from sqlalchemy import (
     exists,
     func,
     literal_column,
-    or_,
     select,
     type_coerce,
 )
@@ -43,6 +42,7 @@ from mentorat.matching.scoring import ChildArrays, MentorArrays
 from mentorat.models import Child, Mentor, Mentorship, Offer, PairExclusion, Proposal
 from mentorat.models.mentor import MENTOR_RECORD_FIELDS
 from mentorat.models.mentorship import LIVE_MENTORSHIP_STATES
+from mentorat.situation.derivation import in_care_on
 from mentorat.vocabulary import AVAILABILITY_BYTES, GENDERS
 
 # A uuid's 16 bytes as two big-endian integers: sorting on them is PostgreSQL's uuid order.
@@ -90,15 +90,6 @@ class LoadedMentors(_Loaded):
 
 def _gender_code(column: Any) -> Any:
     return case(*[(column == gender, index + 1) for index, gender in enumerate(GENDERS)], else_=0)
-
-
-def in_care_on(day: date) -> Any:
-    """In the ASE's care on `day`: came into care by then, not left, under 21."""
-    return and_(
-        Child.came_into_care_on <= day,
-        or_(Child.left_care_on.is_(None), Child.left_care_on > day),
-        Child.birth_date + func.make_interval(21) > day,
-    )
 
 
 def child_is_eligible(day: date) -> Any:

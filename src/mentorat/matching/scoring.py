@@ -9,7 +9,7 @@ infeasible pairs by primary reason are derived by set arithmetic (see `score_pai
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
 from functools import cached_property
 from typing import Any
@@ -149,6 +149,11 @@ class ChildArrays:
 
     def __len__(self) -> int:
         return int(self.lat.shape[0])
+
+    def take(self, rows: npt.NDArray[np.intp], **changes: Any) -> ChildArrays:
+        """These children's `rows`, in that order, with `changes` (whole columns) applied."""
+        values = {column.name: getattr(self, column.name)[rows] for column in fields(self)}
+        return ChildArrays(**{**values, **changes})
 
 
 @dataclass(frozen=True, eq=False)

@@ -309,7 +309,7 @@ async def _load_run_inputs(session: AsyncSession, run: MatchingRun) -> tuple[Any
     )
     # The waiting list is the eligible children; the others are counted, not matched.
     eligible = np.flatnonzero(all_children.arrays.eligible)
-    children = _take_children(all_children.arrays, eligible)
+    children = all_children.arrays.take(eligible)
     position = np.full(len(all_children), -1, dtype=np.int64)
     position[eligible] = np.arange(len(eligible))
     if len(exclusions):
@@ -318,21 +318,6 @@ async def _load_run_inputs(session: AsyncSession, run: MatchingRun) -> tuple[Any
     children_ids = [all_children.ids[i] for i in eligible]
     ineligible = len(all_children) - len(children_ids)
     return children_ids, mentors.ids, children, mentors.arrays, exclusions, ineligible
-
-
-def _take_children(arrays: Any, rows: npt.NDArray[np.intp]) -> Any:
-    from mentorat.matching.scoring import ChildArrays
-
-    return ChildArrays(
-        lat=arrays.lat[rows],
-        lon=arrays.lon[rows],
-        goals=arrays.goals[rows],
-        availability=arrays.availability[rows],
-        remote_ok=arrays.remote_ok[rows],
-        mentor_gender_preference=arrays.mentor_gender_preference[rows],
-        languages=arrays.languages[rows],
-        eligible=arrays.eligible[rows],
-    )
 
 
 def _solution_figures(solution: Solution, n_children: int) -> dict[str, Any]:

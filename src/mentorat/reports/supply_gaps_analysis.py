@@ -140,17 +140,6 @@ class Analysis:
 # --------------------------------------------------------------------------- arrays
 
 
-def take_children(children: ChildArrays, rows: IntArray, **changes: Any) -> ChildArrays:
-    values = {
-        name: getattr(children, name)[rows]
-        for name in (
-            "lat", "lon", "goals", "availability", "remote_ok",
-            "mentor_gender_preference", "languages", "eligible",
-        )
-    }  # fmt: skip
-    return ChildArrays(**{**values, **changes})
-
-
 def _remap_exclusions(exclusions: npt.NDArray[Any], rows: IntArray, n: int) -> IntArray:
     if not len(exclusions):
         return np.empty((0, 2), dtype=np.int64)
@@ -222,7 +211,7 @@ def unmatched_constraints(
     flags[BELOW_MIN_SCORE] = per_child(has_pair[unmatched] & ~has_good[unmatched])
     # The lifts concern the children with no feasible mentor at all: scored again, alone.
     blocked = unmatched[~has_pair[unmatched]]
-    blocked_children = take_children(children, blocked)
+    blocked_children = children.take(blocked)
     blocked_exclusions = _remap_exclusions(exclusions, blocked, n)
     helped = np.zeros(n, dtype=bool)
     for reason, lift in _lifts(blocked_children, mentors).items():
@@ -241,7 +230,7 @@ def unmatched_constraints(
     flags[SEVERAL_CONSTRAINTS][blocked] = ~helped[blocked]
     flags[GOALS_NOT_COVERED] = per_child(
         _goals_not_covered(
-            take_children(children, unmatched), mentors,
+            children.take(unmatched), mentors,
             _remap_exclusions(exclusions, unmatched, n), parameters,
         )
     )  # fmt: skip

@@ -96,6 +96,15 @@ def _years_after(day: ColumnElement[date], years: int) -> ColumnElement[date]:
     return cast(day + func.make_interval(years), Date)
 
 
+def in_care_on(day: date | ColumnElement[date]) -> ColumnElement[bool]:
+    """In the ASE's care on `day`: came into care by then, not left, under 21."""
+    return and_(
+        Child.came_into_care_on <= day,
+        or_(Child.left_care_on.is_(None), Child.left_care_on > day),
+        _years_after(Child.birth_date, ADULT_LIMIT_YEARS) > day,
+    )
+
+
 def with_situation(
     statement: Select[Any], as_of: date | None = None
 ) -> tuple[Select[Any], SituationColumns]:
@@ -125,11 +134,7 @@ def with_situation(
         ),
         else_=college_entry,
     )
-    in_care = and_(
-        Child.came_into_care_on <= day.c.on,
-        or_(Child.left_care_on.is_(None), Child.left_care_on > day.c.on),
-        _years_after(Child.birth_date, ADULT_LIMIT_YEARS) > day.c.on,
-    )
+    in_care = in_care_on(day.c.on)
     basis = (
         select(
             in_care.label("in_care"),
