@@ -6,6 +6,7 @@ from mentorat.models.auth import ROLES, ApiToken, Principal
 from mentorat.models.base import Base
 from mentorat.models.child import Child
 from mentorat.models.departement import Departement, DepartementMatchingVersion
+from mentorat.models.event import EVENT_TYPES, Event
 from mentorat.models.legal import Assessment, AssociationAgreement, ChildCareRevision, OfferConsent
 from mentorat.models.matching import MatchingRun, MatchingRunUnmatched, PairExclusion, Proposal
 from mentorat.models.mentor import Mentor
@@ -21,6 +22,7 @@ from mentorat.models.mentorship import (
 from mentorat.models.server_secret import ServerSecret
 
 __all__ = [
+    "EVENT_TYPES",
     "ROLES",
     "ApiToken",
     "Assessment",
@@ -32,6 +34,7 @@ __all__ = [
     "ChildCareRevision",
     "Departement",
     "DepartementMatchingVersion",
+    "Event",
     "IdempotencyRecord",
     "MatchingRun",
     "MatchingRunUnmatched",
