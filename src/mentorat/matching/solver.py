@@ -41,7 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_array
+from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
 Objective = Literal["coverage_first", "total_score"]
@@ -63,6 +63,7 @@ FloatArray = npt.NDArray[np.floating[Any]]
 # (factor, exponent[s]) of the fitted solve-time models; see `estimated_seconds`.
 _DENSE_FIT = (1.19e-8, 1.137)
 _FILL_EDGES = 1 << 20
+_COMPONENT_EDGES = 1 << 20
 _SPARSE_FIT = (5.20e-9, 0.954, 0.658)
 
 
@@ -394,19 +395,9 @@ def _components(
     child_nodes, child_local = _compact(children, n_children)
     mentor_nodes, mentor_local = _compact(mentors, n_mentors)
     n_child_nodes = len(child_nodes)
-    n_nodes = n_child_nodes + len(mentor_nodes)
-    # Edges are sorted by child: the CSR rows are built directly, without a COO conversion.
-    degree = np.bincount(child_local, minlength=n_child_nodes)
-    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(degree, out=indptr[1 : n_child_nodes + 1])
-    indptr[n_child_nodes + 1 :] = indptr[n_child_nodes]
     mentor_local += n_child_nodes
-    adjacency = csr_array(
-        (np.ones(len(children), dtype=np.int8), mentor_local, indptr), shape=(n_nodes, n_nodes)
-    )
-    del mentor_local, indptr
-    _, labels = connected_components(adjacency, directed=True, connection="weak")
-    del adjacency
+    labels = _node_labels(child_local, mentor_local, n_child_nodes + len(mentor_nodes))
+    del mentor_local
 
     # Number components by their smallest child: child_nodes is sorted, so by first appearance.
     child_labels = labels[:n_child_nodes]
@@ -438,6 +429,31 @@ def _components(
         bounds=bounds.astype(np.int64),
         child_component=child_component,
     )
+
+
+def _node_labels(first: IndexArray, second: IndexArray, n_nodes: int) -> IntArray:
+    """A component label per node of the graph whose edges are (first[i], second[i]).
+
+    The edges go to scipy by slices, each slice over the labels found so far: components of
+    the union are components of the slices' graphs composed. scipy copies a graph as float64
+    in both directions (~24 bytes an edge); by slices that is a few MiB, not the whole
+    graph's size on top of the pairs. Once every node shares one label, nothing can change.
+    """
+    labels = np.arange(n_nodes, dtype=np.int32)
+    for start in range(0, len(first), _COMPONENT_EDGES):
+        u = labels[first[start : start + _COMPONENT_EDGES]]
+        v = labels[second[start : start + _COMPONENT_EDGES]]
+        joined = u != v
+        if not joined.any():
+            continue
+        u, v = u[joined], v[joined]
+        graph = coo_array((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n_nodes, n_nodes))
+        _, relabel = connected_components(graph, directed=True, connection="weak")
+        del graph, u, v
+        labels = relabel[labels].astype(np.int32, copy=False)
+        if labels.max(initial=0) == 0:
+            break
+    return labels
 
 
 def _stable_order(keys: IndexArray, n_keys: int) -> IntArray:
