@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentorat.matching.solver import OBJECTIVES, Solution, Unmatched, estimated_seconds, solve
+from mentorat.matching.solver import (
+    OBJECTIVES,
+    Solution,
+    Unmatched,
+    _node_labels,
+    estimated_seconds,
+    solve,
+)
 
 METHODS = ("auto", "dense", "sparse")
 
@@ -437,3 +444,32 @@ class TestValidation:
     def test_rejects(self, changes: dict[str, object]) -> None:
         with pytest.raises(ValueError):
             solve(**{**self.base(), **changes})  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n_nodes=st.integers(1, 12),
+    edges=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=30),
+    slice_edges=st.integers(1, 7),
+)
+def test_components_found_by_slices_are_those_of_the_whole_graph(
+    n_nodes: int, edges: list[tuple[int, int]], slice_edges: int
+) -> None:
+    """Labels composed slice after slice group the nodes exactly as one pass over all edges
+    does (a union-find written here, independent of scipy)."""
+    edges = [(u % n_nodes, v % n_nodes) for u, v in edges]
+    parent = list(range(n_nodes))
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            node = parent[node]
+        return node
+
+    for u, v in edges:
+        parent[root(u)] = root(v)
+    first = np.array([u for u, _ in edges], dtype=np.int32)
+    second = np.array([v for _, v in edges], dtype=np.int32)
+    labels = _node_labels(first, second, n_nodes, slice_edges)
+    for a in range(n_nodes):
+        for b in range(n_nodes):
+            assert (labels[a] == labels[b]) == (root(a) == root(b))

@@ -431,7 +431,9 @@ def _components(
     )
 
 
-def _node_labels(first: IndexArray, second: IndexArray, n_nodes: int) -> IntArray:
+def _node_labels(
+    first: IndexArray, second: IndexArray, n_nodes: int, slice_edges: int = _COMPONENT_EDGES
+) -> IntArray:
     """A component label per node of the graph whose edges are (first[i], second[i]).
 
     The edges go to scipy by slices, each slice over the labels found so far: components of
@@ -440,9 +442,9 @@ def _node_labels(first: IndexArray, second: IndexArray, n_nodes: int) -> IntArra
     graph's size on top of the pairs. Once every node shares one label, nothing can change.
     """
     labels = np.arange(n_nodes, dtype=np.int32)
-    for start in range(0, len(first), _COMPONENT_EDGES):
-        u = labels[first[start : start + _COMPONENT_EDGES]]
-        v = labels[second[start : start + _COMPONENT_EDGES]]
+    for start in range(0, len(first), slice_edges):
+        u = labels[first[start : start + slice_edges]]
+        v = labels[second[start : start + slice_edges]]
         joined = u != v
         if not joined.any():
             continue
