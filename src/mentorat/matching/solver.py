@@ -64,6 +64,8 @@ FloatArray = npt.NDArray[np.floating[Any]]
 _DENSE_FIT = (1.19e-8, 1.137)
 _FILL_EDGES = 1 << 20
 _COMPONENT_EDGES = 1 << 20
+# Slices of the sparse fill: its temporaries (~40 bytes an expanded edge) stay a few MiB.
+_SPARSE_FILL_EDGES = 1 << 18
 _SPARSE_FIT = (5.20e-9, 0.954, 0.658)
 
 
@@ -570,32 +572,57 @@ class _Component:
         del matrix
         return (second, first) if transposed else (first, second)
 
-    def _column_edges(self, offset: float) -> tuple[IntArray, IntArray, npt.NDArray[np.float64]]:
-        """Each edge repeated once per capacity column of its mentor."""
-        weight = self._weights(offset)
-        copies = self.columns[self.mentor_local]
+    def _column_edges(
+        self, offset: float, edges: slice
+    ) -> tuple[IndexArray, IntArray, npt.NDArray[np.float64]]:
+        """Row, column and weight of these edges, each repeated once per capacity column of
+        its mentor."""
+        weight = self._weights(offset, edges)
+        copies = self.columns[self.mentor_local[edges]]
+        column = self.column_start[self.mentor_local[edges]]
+        row = self.row[edges]
         if np.all(copies == 1):
-            return self.row, self.column_start[self.mentor_local], weight
+            return row, column, weight
         edge = np.repeat(np.arange(len(weight)), copies)
         first_copy = np.cumsum(copies) - copies
-        copy_number = np.arange(len(edge)) - np.repeat(first_copy, copies)
-        column = self.column_start[self.mentor_local[edge]] + copy_number
-        return self.row[edge], column, weight[edge]
+        column = column[edge] + (np.arange(len(edge)) - first_copy[edge])
+        return row[edge], column, weight[edge]
 
     def _solve_sparse(self, offset: float) -> tuple[IntArray, IntArray]:
-        rows, columns, weights = self._column_edges(offset)
+        """LAPJVsp on costs `big - weight` (every cost > 0, as it needs non-zero weights), each
+        row with a dummy column of cost `big` so that a full matching always exists.
+
+        The CSR arrays are filled directly by slices of edges (edges come sorted by row, so
+        expanded edge k of row r sits at k + r): no COO arrays, no concatenation, no format
+        conversion next to the pairs; scipy makes its one float64 copy of what it is given.
+        """
         n_rows = len(self.children)
-        big = float(weights.max()) + 1.0  # every cost > 0: LAPJVsp needs non-zero weights
-        np.subtract(big, weights, out=weights)
-        dummy = np.arange(n_rows)
-        matrix = csr_array(
-            (
-                np.concatenate([weights, np.full(n_rows, big)]),
-                (np.concatenate([rows, dummy]), np.concatenate([columns, self.n_columns + dummy])),
-            ),
-            shape=(n_rows, self.n_columns + n_rows),
-        )
-        del rows, columns, weights
+        copies = self.columns[self.mentor_local]
+        per_row = np.bincount(self.row, weights=copies, minlength=n_rows).astype(np.int64) + 1
+        del copies
+        # int32 indices where they fit, as scipy wants them: it converts int64 ones.
+        index_type = np.int32 if per_row.sum() < np.iinfo(np.int32).max else np.int64
+        indptr = np.zeros(n_rows + 1, dtype=index_type)
+        np.cumsum(per_row, out=indptr[1:])
+        del per_row
+        size = int(indptr[-1])
+        data = np.empty(size, dtype=np.float64)
+        indices = np.empty(size, dtype=index_type)
+        big = float(self.score.max()) + offset + 1.0
+        expanded = 0  # expanded edges before the slice
+        for start in range(0, len(self.score), _SPARSE_FILL_EDGES):
+            edges = slice(start, start + _SPARSE_FILL_EDGES)
+            row, column, weight = self._column_edges(offset, edges)
+            position = np.arange(expanded, expanded + len(weight), dtype=np.int64) + row
+            data[position] = big - weight
+            indices[position] = column
+            expanded += len(weight)
+            del row, column, weight, position  # before the solve, not with it
+        dummy = indptr[1:] - 1
+        data[dummy] = big
+        indices[dummy] = self.n_columns + np.arange(n_rows)
+        matrix = csr_array((data, indices, indptr), shape=(n_rows, self.n_columns + n_rows))
+        del data, indices, indptr
         row, column = min_weight_full_bipartite_matching(matrix)
         real = column < self.n_columns
         return row[real], column[real]
