@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mentorat.matching import solver as solver_module
 from mentorat.matching.solver import (
     OBJECTIVES,
     Solution,
@@ -288,6 +289,28 @@ class TestEveryPathAgainstBruteForce:
                 if objective == "coverage_first":
                     assert solution.n_matched == count, (method, options)
                 assert solution.unmatched_reasons() == expected_reasons(instance, solution)
+
+    @settings(max_examples=150, deadline=None)
+    @given(instance=instances(max_children=8, max_mentors=5), slice_edges=st.integers(1, 4))
+    def test_work_by_slices_of_edges_changes_nothing(
+        self, instance: Instance, slice_edges: int
+    ) -> None:
+        """Components, the dense fill and the sparse fill go by slices of edges on large
+        instances; with slices of a few edges, every path gives the very same solution."""
+        expected = {
+            (objective, method, str(options)): instance.solve(objective, method, **options)
+            for objective in OBJECTIVES
+            for method, options in PATHS
+        }
+        with pytest.MonkeyPatch.context() as patch:
+            for name in ("_COMPONENT_EDGES", "_FILL_EDGES", "_SPARSE_FILL_EDGES"):
+                patch.setattr(solver_module, name, slice_edges)
+            for objective in OBJECTIVES:
+                for method, options in PATHS:
+                    assert_identical(
+                        instance.solve(objective, method, **options),
+                        expected[(objective, method, str(options))],
+                    )
 
     @pytest.mark.parametrize("shape", [(6, 2), (2, 6), (5, 5)])
     def test_dense_with_more_or_fewer_children_than_columns(self, shape: tuple[int, int]) -> None:

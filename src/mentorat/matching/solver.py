@@ -398,7 +398,8 @@ def _components(
     mentor_nodes, mentor_local = _compact(mentors, n_mentors)
     n_child_nodes = len(child_nodes)
     mentor_local += n_child_nodes
-    labels = _node_labels(child_local, mentor_local, n_child_nodes + len(mentor_nodes))
+    n_nodes = n_child_nodes + len(mentor_nodes)
+    labels = _node_labels(child_local, mentor_local, n_nodes, _COMPONENT_EDGES)
     del mentor_local
 
     # Number components by their smallest child: child_nodes is sorted, so by first appearance.
@@ -433,9 +434,7 @@ def _components(
     )
 
 
-def _node_labels(
-    first: IndexArray, second: IndexArray, n_nodes: int, slice_edges: int = _COMPONENT_EDGES
-) -> IntArray:
+def _node_labels(first: IndexArray, second: IndexArray, n_nodes: int, slice_edges: int) -> IntArray:
     """A component label per node of the graph whose edges are (first[i], second[i]).
 
     The edges go to scipy by slices, each slice over the labels found so far: components of
