@@ -20,7 +20,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, Text, and_, case, cast, func, literal, select, true
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,6 +42,7 @@ from mentorat.models import Departement, Meeting, Mentorship, MentorshipEvent, O
 
 REASON_CODES: tuple[str, ...] = ("no_meeting", "objectives_stale", "paused_too_long")
 LIVE_OBJECTIVE_STATUSES: tuple[str, ...] = ("open", "in_progress")
+_CODES_PATH = literal_column("'$[*].code'::jsonpath")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +174,6 @@ def with_attention(
     columns = AttentionColumns(
         reasons=reasons.c.reasons,
         needed=func.jsonb_array_length(reasons.c.reasons) > 0,
-        codes=cast(func.jsonb_path_query_array(reasons.c.reasons, "$[*].code"), Text),
+        codes=cast(func.jsonb_path_query_array(reasons.c.reasons, _CODES_PATH), Text),
     )
     return joined, columns
