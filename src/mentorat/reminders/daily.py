@@ -11,7 +11,8 @@
 
 `reminder_sent` remembers what was told. Each kind is one statement: the records concerned
 now, the reminders not yet sent among them (inserted, a conflict meaning told already), and
-their events; running the day twice, even at the same time, tells nothing more.
+for attention the mentorships to forget; then their events are written, all in one
+transaction. Running the day twice, even at the same time, tells nothing more.
 """
 
 from __future__ import annotations
@@ -43,13 +44,11 @@ ASSESSMENT_ACTIONS = ("assess", "renew_assessment")
 
 @dataclass(frozen=True, slots=True)
 class DailyReminders:
-    """What one day's run told: events emitted by type, and mentorships no longer needing
-    attention (forgotten, so that they are told again if they start again)."""
+    """What one day's run told: the records each kind of event was emitted for."""
 
     needs_attention: int
     honorability_expiring: int
     assessment_due: int
-    attention_cleared: int
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -59,7 +58,7 @@ async def send_daily_reminders(database: Database, *, today: date | None = None)
     """Emit the day's reminders in one transaction. `today` defaults to each record's local
     day (the metropole's for mentors, who belong to no département)."""
     async with database.sessionmaker() as session:
-        attention, cleared = await _needs_attention(session, today)
+        attention = await _needs_attention(session, today)
         honorability = await _honorability_expiring(session, today or today_in(None))
         assessments = await _assessments_due(session, today)
         await emit(session, [*attention, *honorability, *assessments])
@@ -68,7 +67,6 @@ async def send_daily_reminders(database: Database, *, today: date | None = None)
         needs_attention=len(attention),
         honorability_expiring=sum(1 for e in honorability if e.association_id is not None),
         assessment_due=len(assessments),
-        attention_cleared=cleared,
     )
 
 
@@ -88,10 +86,16 @@ def _told(kind: str, current: CTE, occasion: ColumnElement[str]) -> CTE:
 
 
 async def _newly_told(
-    session: AsyncSession, kind: str, current: CTE, occasion: ColumnElement[str]
+    session: AsyncSession,
+    kind: str,
+    current: CTE,
+    occasion: ColumnElement[str],
+    *also: CTE,
 ) -> Sequence[Row[Any]]:
+    """The rows of `current` whose reminder was not sent yet, now remembered as sent; `also`
+    are statements run with it (on the same snapshot)."""
     told = _told(kind, current, occasion)
-    statement = select(current).join(told, told.c.entity_id == current.c.id)
+    statement = select(current).join(told, told.c.entity_id == current.c.id).add_cte(*also)
     return (await session.execute(statement)).all()
 
 
@@ -120,11 +124,11 @@ def _attention_now(today: date | None) -> CTE:
     )
 
 
-async def _needs_attention(session: AsyncSession, today: date | None) -> tuple[list[NewEvent], int]:
-    # Forget the mentorships that no longer need attention, or not for the same reasons:
-    # they are told again when they (again) need it.
+async def _needs_attention(session: AsyncSession, today: date | None) -> list[NewEvent]:
     current = _attention_now(today)
-    forgotten = await session.execute(
+    # A mentorship that no longer needs attention, or not for the same reasons, is forgotten:
+    # it is told again when it (again) needs it.
+    forgotten = (
         delete(ReminderSent)
         .where(
             ReminderSent.kind == NEEDS_ATTENTION,
@@ -132,12 +136,10 @@ async def _needs_attention(session: AsyncSession, today: date | None) -> tuple[l
                 current.c.id == ReminderSent.entity_id, current.c.codes == ReminderSent.occasion
             ),
         )
-        .returning(ReminderSent.entity_id)
+        .cte("attention_forgotten")
     )
-    cleared = len(forgotten.all())
-    current = _attention_now(today)
-    rows = await _newly_told(session, NEEDS_ATTENTION, current, current.c.codes)
-    events = [
+    rows = await _newly_told(session, NEEDS_ATTENTION, current, current.c.codes, forgotten)
+    return [
         NewEvent(
             NEEDS_ATTENTION,
             "mentorship",
@@ -148,7 +150,6 @@ async def _needs_attention(session: AsyncSession, today: date | None) -> tuple[l
         )
         for row in rows
     ]
-    return events, cleared
 
 
 async def _honorability_expiring(session: AsyncSession, today: date) -> list[NewEvent]:
