@@ -14,6 +14,7 @@ from mentorat.kit.schemas import (
     Schema,
     UpdateSchema,
 )
+from mentorat.models.departement import MAX_ATTENTION_DAYS
 
 CODE = "Code of the département, such as 53, 2A, 974 or 69M (Métropole de Lyon)."
 NAME = "The département's name."
@@ -28,6 +29,18 @@ SCHOOL_START_DAY = (
 INDIVIDUAL_AGREEMENT_REQUIRED = (
     "Whether a mentorship may become active only once its individual agreement (ASE, "
     "association, child) is signed. Default false."
+)
+ATTENTION_MEETING_DAYS = (
+    "A mentorship needs attention when active and without a meeting for more than this many "
+    "days (1 to 365). Default 30."
+)
+ATTENTION_OBJECTIVE_DAYS = (
+    "An objective is stale when unchanged for more than this many days (1 to 365) or past its "
+    "target date; an active mentorship whose live objectives are all stale needs attention. "
+    "Default 30."
+)
+ATTENTION_PAUSE_DAYS = (
+    "A mentorship needs attention when paused for more than this many days (1 to 365). Default 90."
 )
 # A year without 29 February: the first school day must exist every year.
 _COMMON_YEAR = 2001
@@ -60,6 +73,7 @@ class DepartementCreate(Schema):
 
 Month = Annotated[Integer, Field(ge=1, le=12)]
 Day = Annotated[Integer, Field(ge=1, le=31)]
+AttentionDays = Annotated[Integer, Field(ge=1, le=MAX_ATTENTION_DAYS)]
 
 
 class DepartementUpdate(UpdateSchema):
@@ -73,6 +87,7 @@ class DepartementUpdate(UpdateSchema):
                     "school_start_month": 9,
                     "school_start_day": 1,
                     "individual_agreement_required": True,
+                    "attention_meeting_days": 21,
                 }
             ]
         }
@@ -83,6 +98,15 @@ class DepartementUpdate(UpdateSchema):
     school_start_day: Day | None = Field(default=None, description=SCHOOL_START_DAY)
     individual_agreement_required: Flag | None = Field(
         default=None, description=INDIVIDUAL_AGREEMENT_REQUIRED
+    )
+    attention_meeting_days: AttentionDays | None = Field(
+        default=None, description=ATTENTION_MEETING_DAYS
+    )
+    attention_objective_days: AttentionDays | None = Field(
+        default=None, description=ATTENTION_OBJECTIVE_DAYS
+    )
+    attention_pause_days: AttentionDays | None = Field(
+        default=None, description=ATTENTION_PAUSE_DAYS
     )
 
     _school_start_day = field_validator("school_start_day")(_real_day)
@@ -96,5 +120,8 @@ class Departement(ReadSchema):
     school_start_month: int = Field(description=SCHOOL_START_MONTH)
     school_start_day: int = Field(description=SCHOOL_START_DAY)
     individual_agreement_required: bool = Field(description=INDIVIDUAL_AGREEMENT_REQUIRED)
+    attention_meeting_days: int = Field(description=ATTENTION_MEETING_DAYS)
+    attention_objective_days: int = Field(description=ATTENTION_OBJECTIVE_DAYS)
+    attention_pause_days: int = Field(description=ATTENTION_PAUSE_DAYS)
     created_at: datetime = Field(description="When the record was created (UTC).")
     updated_at: datetime = Field(description="When the record last changed (UTC).")

@@ -15,7 +15,7 @@ from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import IsoAwareDatetime, QueryFlag
 from mentorat.kit.session import DbSession
-from mentorat.mentorships import meetings, objectives, repository, service, timeline
+from mentorat.mentorships import meetings, objectives, service, timeline
 from mentorat.mentorships.schemas import (
     Meeting,
     MeetingCreate,
@@ -55,8 +55,11 @@ async def list_mentorships(
     needs_attention: Annotated[
         QueryFlag | None,
         Query(
-            description="Active mentorships with no meeting for 30 days, or whose open "
-            "objectives have all gone stale (unchanged for 30 days or past their target date)."
+            description="Only mentorships with (true) or without (false) a reason to need "
+            "attention (`attention`): active with no meeting for more than the département's "
+            "`attention_meeting_days` (default 30), active with every live objective stale "
+            "(unchanged for more than `attention_objective_days`, default 30, or past its "
+            "target date), paused for more than `attention_pause_days` (default 90)."
         ),
     ] = None,
     child_id: Annotated[
@@ -67,14 +70,15 @@ async def list_mentorships(
     cursor: Cursor = None,
 ) -> Page[Mentorship] | Response:
     """Mentorships in your scope, the oldest first, optionally of one `state`, of one child
-    (`child_id`) or needing attention; the association side sees of the child only what a
-    mentor needs. `Accept: text/csv` (or XLSX) streams them all. Any role."""
+    (`child_id`) or needing attention; each says why it needs attention (`attention`, empty
+    when it does not). The association side sees of the child only what a mentor needs.
+    `Accept: text/csv` (or XLSX) streams them all. Any role."""
     if (fmt := requested_format(request)) is not None:
 
         async def page(
             export_session: AsyncSession, after: str | None
         ) -> tuple[list[dict[str, Any]], str | None]:
-            rows, next_cursor = await service.list_mentorships(
+            rows, attention, next_cursor = await service.list_mentorships(
                 export_session,
                 principal,
                 state=state,
@@ -83,10 +87,10 @@ async def list_mentorships(
                 limit=EXPORT_PAGE,
                 cursor=after,
             )
-            return await service.views(export_session, principal, rows), next_cursor
+            return await service.views(export_session, principal, rows, attention), next_cursor
 
         return paged_response(request, fmt, Mentorship, page, "mentorships")
-    rows, next_cursor = await service.list_mentorships(
+    rows, attention, next_cursor = await service.list_mentorships(
         session,
         principal,
         state=state,
@@ -95,7 +99,7 @@ async def list_mentorships(
         limit=limit,
         cursor=cursor,
     )
-    views = await service.views(session, principal, rows)
+    views = await service.views(session, principal, rows, attention)
     return Page(items=[Mentorship.model_validate(v) for v in views], next_cursor=next_cursor)
 
 
@@ -109,13 +113,10 @@ async def get_mentorship(
 ) -> Mentorship:
     """One mentorship in your scope, with its meeting cadence and `ETag`. Any role; the
     association side sees of the child only what a mentor needs."""
-    view = await _view(
-        session,
-        principal,
-        await repository.read_scoped(session, principal, mentorship_id, via="mentorship"),
-    )
-    set_etag(response, view.version)
-    return view
+    mentorship, attention = await service.read_mentorship(session, principal, mentorship_id)
+    (view,) = await service.views(session, principal, [mentorship], attention)
+    set_etag(response, view["version"])
+    return Mentorship.model_validate(view)
 
 
 MentorshipEditor = Annotated[

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from mentorat.kit.schemas import Integer, IsoDate, ReadSchema, Schema, UpdateSchema
+from mentorat.kit.schemas import Flag, Integer, IsoDate, ReadSchema, Schema, UpdateSchema
 from mentorat.profile import GoalCode
 
 State = Literal["accepted", "active", "paused", "ended"]
@@ -79,6 +79,44 @@ class Cadence(ReadSchema):
     )
 
 
+class NoMeeting(ReadSchema):
+    """Active, and no meeting for more than the département's `attention_meeting_days`."""
+
+    code: Literal["no_meeting"] = Field(description="no_meeting")
+    since: date = Field(
+        description="The latest meeting; without one, the day the mentorship started (or was "
+        "created, when it never started)."
+    )
+    days: int = Field(description="Days from `since` to today.")
+    last_meeting_on: date | None = Field(description="The latest meeting; null: none yet.")
+    threshold_days: int = Field(description="The département's attention_meeting_days.")
+
+
+class ObjectivesStale(ReadSchema):
+    """Active, and every live (open or in progress) objective stale: unchanged for more than
+    the département's `attention_objective_days`, or past its target date."""
+
+    code: Literal["objectives_stale"] = Field(description="objectives_stale")
+    since: date = Field(description="The first day on which every live objective was stale.")
+    days: int = Field(description="Days from `since` to today.")
+    objectives: int = Field(description="Live objectives, all stale.")
+    threshold_days: int = Field(description="The département's attention_objective_days.")
+
+
+class PausedTooLong(ReadSchema):
+    """Paused for more than the département's `attention_pause_days`."""
+
+    code: Literal["paused_too_long"] = Field(description="paused_too_long")
+    since: date = Field(description="The day it was paused.")
+    days: int = Field(description="Days from `since` to today.")
+    threshold_days: int = Field(description="The département's attention_pause_days.")
+
+
+AttentionReason = Annotated[
+    NoMeeting | ObjectivesStale | PausedTooLong, Field(discriminator="code")
+]
+
+
 class Mentorship(ReadSchema):
     """A mentoring relationship between a child and a mentor, from acceptance to its end."""
 
@@ -115,6 +153,15 @@ class Mentorship(ReadSchema):
                         "meetings_last_90_days": 5,
                         "mean_days_between_meetings": 10.5,
                     },
+                    "attention": [
+                        {
+                            "code": "objectives_stale",
+                            "since": "2026-11-02",
+                            "days": 23,
+                            "objectives": 2,
+                            "threshold_days": 30,
+                        }
+                    ],
                     "version": 2,
                     "created_at": "2026-10-01T10:12:00Z",
                     "updated_at": "2026-10-07T15:00:00Z",
@@ -138,6 +185,11 @@ class Mentorship(ReadSchema):
     child: ChildSummary = Field(description="The child, as far as the caller may see them.")
     mentor: MentorSummary = Field(description="The mentor.")
     cadence: Cadence = Field(description="Meeting figures.")
+    attention: list[AttentionReason] = Field(
+        description="Why the mentorship needs attention today, with the facts of each reason "
+        "(no_meeting, objectives_stale, paused_too_long); empty when it does not. "
+        "`needs_attention=true` lists exactly those with at least one."
+    )
     version: int = Field(
         description="Incremented on every change; the ETag to send back in If-Match."
     )
@@ -282,6 +334,12 @@ class MeetingCreate(Schema):
     note: Annotated[str, Field(max_length=1000)] | None = Field(
         default=None, description="Free note (1,000 characters at most); null: none."
     )
+    backfill: Flag = Field(
+        default=False,
+        description="True for a meeting held before the mentorship was recorded here (a "
+        "mentorship entered after the fact): only such a meeting may predate it, and only with "
+        "this flag. Default false.",
+    )
 
 
 class Meeting(ReadSchema):
@@ -294,6 +352,9 @@ class Meeting(ReadSchema):
     mode: MeetingMode = Field(description="in_person or remote.")
     note: str | None = Field(description="Free note; null: none.")
     entered_by_name: str = Field(description="Name of whoever recorded it.")
+    backfill: bool = Field(
+        description="Entered after the fact: held before the mentorship was recorded here."
+    )
     created_at: datetime = Field(description="When it was recorded (UTC).")
 
 
@@ -311,5 +372,6 @@ class TimelineEntry(ReadSchema):
     data: dict[str, Any] = Field(
         description="The entry's fields: from_state, to_state, reason, note for an event; "
         "objective_id, revision, values, changed_fields for a revision; held_on, "
-        "duration_minutes, mode, note for a meeting; and `by`, the name of whoever made it."
+        "duration_minutes, mode, note, backfill for a meeting; and `by`, the name of whoever "
+        "made it."
     )

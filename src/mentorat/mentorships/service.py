@@ -6,19 +6,20 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
-from mentorat.errors import Conflict, InvalidInput
+from mentorat.errors import Conflict, InvalidInput, NotFound
 from mentorat.kit.clock import today_in
 from mentorat.kit.etag import check_if_match
-from mentorat.kit.pagination import paginate
+from mentorat.kit.pagination import paginate, paginate_rows
 from mentorat.kit.repository import flush
 from mentorat.matching.loading import id_in
 from mentorat.mentorships import repository
+from mentorat.mentorships.attention import with_attention
 from mentorat.mentorships.exceptions import IndividualAgreementRequired
 from mentorat.models import (
     Child,
@@ -27,7 +28,6 @@ from mentorat.models import (
     Mentor,
     Mentorship,
     MentorshipEvent,
-    Objective,
     PairExclusion,
     Proposal,
 )
@@ -43,7 +43,8 @@ ALLOWED_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
         ("paused", "ended"),
     }
 )
-ATTENTION_AFTER = timedelta(days=30)
+# Each mentorship's reasons to need attention, as PostgreSQL derived them.
+Attention = dict[uuid.UUID, list[dict[str, Any]]]
 
 
 async def add_event(
@@ -200,30 +201,6 @@ async def _exclude_pair(
     )
 
 
-def _needs_attention(today: date) -> Any:
-    cutoff = datetime.now(UTC) - ATTENTION_AFTER
-    last_meeting = (
-        select(func.max(Meeting.held_on)).where(Meeting.mentorship_id == Mentorship.id)
-    ).scalar_subquery()
-    no_recent_meeting = or_(
-        last_meeting < today - ATTENTION_AFTER,
-        and_(
-            last_meeting.is_(None),
-            func.coalesce(Mentorship.started_at, Mentorship.created_at) < cutoff,
-        ),
-    )
-    live_objective = and_(
-        Objective.mentorship_id == Mentorship.id, Objective.status.in_(("open", "in_progress"))
-    )
-    fresh_objective = and_(
-        live_objective,
-        Objective.updated_at >= cutoff,
-        or_(Objective.target_date.is_(None), Objective.target_date >= today),
-    )
-    all_objectives_stale = and_(exists().where(live_objective), ~exists().where(fresh_objective))
-    return and_(Mentorship.state == "active", or_(no_recent_meeting, all_objectives_stale))
-
-
 async def list_mentorships(
     session: AsyncSession,
     principal: Principal,
@@ -233,22 +210,49 @@ async def list_mentorships(
     child_id: uuid.UUID | None = None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Mentorship], str | None]:
-    statement: Select[Any] = repository.scoped(principal)
+) -> tuple[list[Mentorship], Attention, str | None]:
+    """A page of mentorships and, read by the same statement, why each needs attention."""
+    statement, attention = with_attention(repository.scoped(principal))
+    statement = statement.add_columns(attention.reasons)
     if state is not None:
         statement = statement.where(Mentorship.state == state)
     if child_id is not None:  # a child out of scope lists nothing, like any filter
         statement = statement.where(Mentorship.child_id == child_id)
     if needs_attention is not None:
-        condition = _needs_attention(today_in(principal.departement_code))
-        statement = statement.where(condition if needs_attention else ~condition)
-    mentorships, next_cursor = await paginate(
-        session, statement, [Mentorship.created_at, Mentorship.id], limit=limit, cursor=cursor,
+        statement = statement.where(attention.needed if needs_attention else ~attention.needed)
+    rows, next_cursor = await paginate_rows(
+        session, statement, [Mentorship.created_at, Mentorship.id],
+        lambda row: [row[0].created_at, row[0].id], limit=limit, cursor=cursor,
         scope="mentorships",
         filters={"state": state, "needs_attention": needs_attention, "child_id": child_id},
     )  # fmt: skip
+    mentorships = [row[0] for row in rows]
     await repository.audit_reads(session, principal, mentorships, via="mentorships")
-    return mentorships, next_cursor
+    return mentorships, {row[0].id: row[1] for row in rows}, next_cursor
+
+
+async def read_mentorship(
+    session: AsyncSession, principal: Principal, mentorship_id: uuid.UUID
+) -> tuple[Mentorship, Attention]:
+    """One mentorship in scope and why it needs attention, in one statement; the read is
+    audited."""
+    statement, attention = with_attention(
+        repository.scoped(principal).where(Mentorship.id == mentorship_id)
+    )
+    row = (await session.execute(statement.add_columns(attention.reasons))).first()
+    if row is None:
+        raise NotFound("No such mentorship.")
+    await repository.audit_reads(session, principal, [row[0]], via="mentorship")
+    return row[0], {row[0].id: row[1]}
+
+
+async def attention_of(session: AsyncSession, mentorship_ids: list[uuid.UUID]) -> Attention:
+    """Why each of these mentorships needs attention (after a change), in one statement."""
+    statement, attention = with_attention(
+        select(Mentorship.id).where(id_in(Mentorship.id, mentorship_ids))
+    )
+    rows = await session.execute(statement.add_columns(attention.reasons))
+    return {mentorship_id: reasons for mentorship_id, reasons in rows}
 
 
 # --------------------------------------------------------------------------- views
@@ -259,11 +263,17 @@ def _age(birth_date: date, on: date) -> int:
 
 
 async def views(
-    session: AsyncSession, principal: Principal, mentorships: list[Mentorship]
+    session: AsyncSession,
+    principal: Principal,
+    mentorships: list[Mentorship],
+    attention: Attention | None = None,
 ) -> list[dict[str, Any]]:
-    """Mentorships with the child as the caller may see them, the mentor and the cadence."""
+    """Mentorships with the child as the caller may see them, the mentor, the cadence and why
+    each needs attention (read now unless the caller read it with the mentorships)."""
     if not mentorships:
         return []
+    if attention is None:
+        attention = await attention_of(session, [m.id for m in mentorships])
     children = {
         child.id: child
         for child in await session.scalars(
@@ -309,6 +319,7 @@ async def views(
                     "association_id": mentor.association_id,
                 },
                 "cadence": cadence.get(mentorship.id, _empty_cadence()),
+                "attention": attention.get(mentorship.id, []),
                 "version": mentorship.version,
                 "created_at": mentorship.created_at,
                 "updated_at": mentorship.updated_at,

@@ -30,7 +30,8 @@ SELECT at, kind, id, data FROM (
     UNION ALL
     SELECT (held_on + time '12:00') AT TIME ZONE :time_zone, 'meeting', id::text,
            jsonb_build_object('held_on', held_on, 'duration_minutes', duration_minutes,
-                              'mode', mode, 'note', note, 'by', entered_by_name)
+                              'mode', mode, 'note', note, 'backfill', backfill,
+                              'by', entered_by_name)
       FROM meeting WHERE mentorship_id = :mentorship_id
 ) AS entries
 {after}
@@ -47,7 +48,8 @@ def _summary(kind: str, data: dict[str, Any]) -> str:
     if kind == "objective_revision":
         changed = ", ".join(data["changed_fields"])
         return f"objective '{data['values'].get('title')}' revision {data['revision']}: {changed}"
-    return f"meeting, {data['mode']}, {data['duration_minutes']} min"
+    entered = " (entered after the fact)" if data.get("backfill") else ""
+    return f"meeting, {data['mode']}, {data['duration_minutes']} min{entered}"
 
 
 async def timeline(

@@ -6,7 +6,7 @@ from mentorat.models.auth import ROLES, ApiToken, Principal
 from mentorat.models.base import Base
 from mentorat.models.child import Child
 from mentorat.models.departement import Departement, DepartementMatchingVersion
-from mentorat.models.event import EVENT_TYPES, Event
+from mentorat.models.event import EVENT_TYPES, REMINDER_KINDS, Event, ReminderSent
 from mentorat.models.legal import Assessment, AssociationAgreement, ChildCareRevision, OfferConsent
 from mentorat.models.matching import MatchingRun, MatchingRunUnmatched, PairExclusion, Proposal
 from mentorat.models.mentor import Mentor
@@ -23,6 +23,7 @@ from mentorat.models.server_secret import ServerSecret
 
 __all__ = [
     "EVENT_TYPES",
+    "REMINDER_KINDS",
     "ROLES",
     "ApiToken",
     "Assessment",
@@ -49,6 +50,7 @@ __all__ = [
     "PairExclusion",
     "Principal",
     "Proposal",
+    "ReminderSent",
     "ServerSecret",
     "association_departement",
 ]

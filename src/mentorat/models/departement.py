@@ -10,6 +10,14 @@ from mentorat.models.base import Base, TimestampMixin
 DEPARTEMENT_CODE_PATTERN = r"^(0[1-9]|1[0-9]|2[AB1-9]|[3-8][0-9]|9[0-5]|97[1-6]|[0-9]{2}M)$"
 
 
+ATTENTION_THRESHOLDS: tuple[str, ...] = (
+    "attention_meeting_days",
+    "attention_objective_days",
+    "attention_pause_days",
+)
+MAX_ATTENTION_DAYS = 365
+
+
 class Departement(TimestampMixin, Base):
     __tablename__ = "departement"
     __table_args__ = (
@@ -20,6 +28,10 @@ class Departement(TimestampMixin, Base):
             "CASE WHEN school_start_month = 2 THEN 28 "
             "WHEN school_start_month IN (4, 6, 9, 11) THEN 30 ELSE 31 END",
             name="school_start_date",
+        ),
+        *(
+            CheckConstraint(f"{name} BETWEEN 1 AND {MAX_ATTENTION_DAYS}", name=f"{name}_range")
+            for name in ATTENTION_THRESHOLDS
         ),
     )
 
@@ -35,6 +47,17 @@ class Departement(TimestampMixin, Base):
     # When true, a mentorship becomes active only once its individual agreement is signed.
     individual_agreement_required: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
+    )
+    # After how many days a mentorship needs attention: without a meeting (active), with all
+    # its live objectives unchanged (or past their target date), paused.
+    attention_meeting_days: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default=text("30")
+    )
+    attention_objective_days: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default=text("30")
+    )
+    attention_pause_days: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default=text("90")
     )
 
 

@@ -4,7 +4,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Identity,
+    Index,
+    PrimaryKeyConstraint,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,4 +66,30 @@ class Event(Base):
     entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     data: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+
+
+REMINDER_KINDS: tuple[str, ...] = (
+    "mentorship.needs_attention",
+    "honorability.expiring",
+    "assessment.due",
+)
+
+
+class ReminderSent(Base):
+    """What the daily reminders already told: one row per record and occasion (an expiry
+    date, a due date, the reasons a mentorship needs attention), so that a day run twice, or
+    the next day while nothing changed, tells nobody again."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({sql_text_list(REMINDER_KINDS)})", name="kind"),
+        PrimaryKeyConstraint("kind", "entity_id", "occasion"),
+    )
+
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    occasion: Mapped[str] = mapped_column(Text, nullable=False)
+    sent_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
     )

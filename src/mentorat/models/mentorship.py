@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -228,6 +229,8 @@ class Meeting(Base):
     note: Mapped[str | None] = mapped_column(Text)
     entered_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     entered_by_name: Mapped[str] = mapped_column(Text, nullable=False)
+    # Entered after the fact: held before the service knew the mentorship.
+    backfill: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
     )

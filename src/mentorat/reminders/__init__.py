@@ -1,0 +1,1 @@
+"""The daily reminders: events telling clients what needs doing, each told once."""
