@@ -15,7 +15,12 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import NullPool
 
 from mentorat.kit.db import Database, async_url, upgrade
@@ -31,7 +36,7 @@ from mentorat.matching.scoring import (
 )
 from mentorat.matching.snapshots import matching_version
 from mentorat.matching.solver import Solution, solve
-from mentorat.matching.writing import write_results
+from mentorat.matching.writing import driver_connection, write_results
 from mentorat.models import (
     Association,
     Event,
@@ -416,3 +421,11 @@ class TestOnAConnectionOfItsOwn:
         finally:
             await engine.dispose()
             await drop_database(server_url, name)
+
+    async def test_a_session_in_autocommit_is_refused(self, engine: AsyncEngine) -> None:
+        """Each statement of such a session commits on its own: a COPY there could leave
+        proposals behind a failure."""
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(autocommit) as session:
+            with pytest.raises(RuntimeError, match="inside a transaction"):
+                await driver_connection(session)
