@@ -1,7 +1,15 @@
-"""Matching through PostgreSQL: a full run (load, score, solve, write) and the candidates
-endpoint, on synthetic data in a fresh database.
+"""Matching through PostgreSQL: full runs (load, score, solve, write) against the pure score
+and solve of the same data, and the candidates endpoint, on synthetic data in a fresh database.
 
-    python benchmarks/matching_db.py [--run-size 2000] [--candidate-mentors 20000]
+    python benchmarks/matching_db.py [--run-sizes 2000 ...] [--run-repeats 1]
+        [--before-src ../main/src] [--candidate-mentors 20000]
+
+For each run size: children and mentors loaded, then `--run-repeats` times a full run through
+the service, followed by the pure score + solve (no database, no thread) of the inputs the run
+loaded, in the same process; the run is then deleted (its proposals with it) and the tables
+vacuumed, so that every repetition starts from the same state. With `--before-src` (the `src`
+of another checkout, same schema) each repetition also runs that code, in turn first and
+second, each in a process of its own. The ratio is the run's wall time over score + solve.
 
 The server is MENTORAT_TEST_DATABASE_URL / MENTORAT_DATABASE_URL, else an embedded PostgreSQL;
 a database is created for the benchmark and dropped at the end. Prints figures; asserts nothing.
@@ -11,7 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -19,9 +30,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import numpy as np
-from sqlalchemy import insert, select, text
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,11 +43,28 @@ from benchmarks.matching import make_instance
 from mentorat.agreements.service import add_agreement
 from mentorat.app import create_app
 from mentorat.auth.principal import Principal, Role
-from mentorat.kit.db import Database, async_url, upgrade
+from mentorat.kit.db import Database, async_url, sync_url, upgrade
 from mentorat.matching import service
+from mentorat.matching.loading import (
+    id_in,
+    load_children,
+    load_exclusions,
+    load_mentors,
+    mentors_serving,
+)
 from mentorat.matching.schemas import RunCreate
-from mentorat.matching.scoring import ChildArrays, MentorArrays
-from mentorat.models import Association, Child, Departement, Mentor, Offer, OfferConsent
+from mentorat.matching.scoring import ChildArrays, MentorArrays, Weights, score_pairs
+from mentorat.matching.solver import solve
+from mentorat.models import (
+    Association,
+    Child,
+    Departement,
+    Event,
+    MatchingRun,
+    Mentor,
+    Offer,
+    OfferConsent,
+)
 from mentorat.settings import Settings
 from mentorat.tokens.schemas import TokenCreate
 from mentorat.tokens.service import create_token
@@ -158,17 +188,124 @@ async def load(database: Database, n_children: int, n_mentors: int, seed: int) -
 
 
 async def full_run(database: Database) -> dict[str, Any]:
+    """The pure score + solve of what a run would load, then the run through the service."""
     operator = Principal(id=uuid.UUID(int=0), name="benchmark", role=Role.admin)
     async with database.sessionmaker() as session:
         run = await service.create_run(session, operator, RunCreate(departement_code=DEPARTEMENT))
         await session.commit()
+        # Before the run: its pending proposals then hold the children it matched.
+        pure = await score_and_solve(session, run)
     started = time.perf_counter()
     await service.execute_run(database, run.id)
     wall = time.perf_counter() - started
     async with database.sessionmaker() as session:
-        finished = await session.get(service.MatchingRun, run.id)
+        finished = await session.get(MatchingRun, run.id)
         assert finished is not None
-        return {"wall": wall, "status": finished.status, **finished.figures}
+        return {"wall": wall, "status": finished.status, "run_id": str(run.id), **pure,
+                **finished.figures}  # fmt: skip
+
+
+async def score_and_solve(session: Any, run: MatchingRun) -> dict[str, float]:
+    """The run's inputs, loaded as a run loads them, then scored and solved, timed alone."""
+    children_of = select(Child).where(
+        Child.departement_code == run.departement_code, Child.deleted_at.is_(None)
+    )
+    serving = mentors_serving(run.departement_code)
+    loaded = await load_children(session, children_of, run.run_date)
+    mentors = await load_mentors(session, serving, run.run_date, run.departement_code)
+    exclusions = await load_exclusions(session, loaded, mentors, children_of, serving)
+    eligible = np.flatnonzero(loaded.arrays.eligible)
+    position = np.full(len(loaded), -1, dtype=np.int64)
+    position[eligible] = np.arange(len(eligible))
+    if len(exclusions):
+        exclusions = exclusions[position[exclusions[:, 0]] >= 0]
+        exclusions[:, 0] = position[exclusions[:, 0]]
+    children = loaded.arrays.take(eligible)
+    started = time.perf_counter()
+    pairs = score_pairs(
+        children, mentors.arrays, Weights(**run.weights), exclusions, round(run.needed_hours * 2)
+    )
+    scored = time.perf_counter()
+    solve(
+        len(children), len(mentors), pairs.child_index, pairs.mentor_index, pairs.score,
+        mentors.arrays.capacity_left, run.min_score, run.objective,  # type: ignore[arg-type]
+    )  # fmt: skip
+    solved = time.perf_counter()
+    return {"pure_score": scored - started, "pure_solve": solved - scored}
+
+
+async def forget_run(database: Database, url: URL, run_id: uuid.UUID) -> None:
+    """Delete the run, its proposals (their places freed by the triggers) and their events,
+    then vacuum, so that the next repetition starts where this one did."""
+    async with database.sessionmaker() as session:
+        proposals = select(service.Proposal.id).where(service.Proposal.run_id == run_id)
+        await session.execute(delete(Event).where(id_in(Event.entity_id, list(
+            (await session.scalars(proposals)).all()))))  # fmt: skip
+        await session.execute(delete(MatchingRun).where(MatchingRun.id == run_id))
+        await session.commit()
+    connection = await asyncpg.connect(sync_url(url).render_as_string(hide_password=False))
+    try:
+        await connection.execute("VACUUM ANALYZE mentor, proposal, matching_run_unmatched, event")
+    finally:
+        await connection.close()
+
+
+def run_elsewhere(url: URL, src: str | None) -> dict[str, Any]:
+    """`full_run` in a process of its own, on the code of `src` (else this checkout's)."""
+    environment = dict(os.environ)
+    if src is not None:
+        environment["PYTHONPATH"] = src
+    command = [sys.executable, __file__, "--one-run", url.render_as_string(hide_password=False)]
+    output = subprocess.run(command, env=environment, check=True, capture_output=True, text=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+async def one_run(url: URL) -> None:
+    engine = create_async_engine(async_url(url), pool_size=5)
+    database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
+    figures = await full_run(database)
+    await engine.dispose()
+    print(json.dumps({"source": service.__file__, **figures}))
+
+
+async def compare_runs(
+    url: URL, database: Database, size: int, repeats: int, before_src: str | None
+) -> None:
+    codes: list[str | None] = [None] if before_src is None else [before_src, None]
+    labels = {before_src: "before", None: "after" if before_src else "this code"}
+    results: dict[str | None, list[dict[str, Any]]] = {code: [] for code in codes}
+    for repeat in range(repeats):
+        for code in codes if repeat % 2 == 0 else codes[::-1]:
+            load_average = os.getloadavg()[0]
+            figures = await asyncio.to_thread(run_elsewhere, url, code)
+            figures["load_average"] = load_average
+            results[code].append(figures)
+            await forget_run(database, url, uuid.UUID(figures["run_id"]))
+            pure = figures["pure_score"] + figures["pure_solve"]
+            print(
+                f"  {labels[code]:<9} wall {figures['wall']:.3f} s, score+solve {pure:.3f} s, "
+                f"x{figures['wall'] / pure:.2f}, write {figures['timings']['write']:.3f} s, "
+                f"{figures['matched']} matched, load average {load_average:.1f}",
+                flush=True,
+            )
+    print(f"\n{size} x {size}, medians of {repeats} (seconds):")
+    print("  code       wall   load  score  solve   write  score+solve(pure)  ratio")
+    for code in codes:
+        runs = results[code]
+        timings = [run["timings"] for run in runs]
+        pure = statistics.median(run["pure_score"] + run["pure_solve"] for run in runs)
+        wall = statistics.median(run["wall"] for run in runs)
+        medians = {
+            phase: statistics.median(t[phase] for t in timings)
+            for phase in ("load", "score", "solve", "write")
+        }
+        ratio = statistics.median(
+            run["wall"] / (run["pure_score"] + run["pure_solve"]) for run in runs
+        )
+        print(
+            f"  {labels[code]:<9} {wall:6.3f} {medians['load']:6.3f} {medians['score']:6.3f} "
+            f"{medians['solve']:6.3f} {medians['write']:7.3f} {pure:18.3f}  x{ratio:.2f}"
+        )
 
 
 async def candidates(database: Database, settings: Settings, repeats: int) -> dict[str, float]:
@@ -202,14 +339,28 @@ async def candidates(database: Database, settings: Settings, repeats: int) -> di
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--run-size", type=int, default=2000)
-    parser.add_argument("--candidate-mentors", type=int, default=20000)
-    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--run-sizes", type=int, nargs="+", default=[2000])
+    parser.add_argument("--run-repeats", type=int, default=1)
+    parser.add_argument("--before-src", help="the src folder of the code to compare with")
+    parser.add_argument("--candidate-mentors", type=int, default=20000, help="0: skip")
+    parser.add_argument("--repeats", type=int, default=30, help="candidates requests")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--one-run", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_run:
+        await one_run(make_url(args.one_run))
+        return
 
     server = _server_url()
     server_url = next(server)
+    try:
+        for size in args.run_sizes:
+            await measure_size(server_url, size, args)
+    finally:
+        next(server, None)
+
+
+async def measure_size(server_url: URL, size: int, args: argparse.Namespace) -> None:
     name = f"mentorat_bench_{uuid.uuid4().hex[:8]}"
     url = await create_database(server_url, name)
     try:
@@ -218,29 +369,33 @@ async def main() -> None:
         database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
         settings = Settings(database_url=url.render_as_string(hide_password=False))
 
-        seconds = await load(database, args.run_size, args.run_size, args.seed)
-        print(f"inserted {args.run_size} children + {args.run_size} mentors in {seconds:.1f} s")
+        seconds = await load(database, size, size, args.seed)
+        print(f"inserted {size} children + {size} mentors in {seconds:.1f} s", flush=True)
         figures = await full_run(database)
+        await forget_run(database, url, uuid.UUID(figures["run_id"]))
         timings = figures.pop("timings")
-        print(f"\nfull run through the database, {args.run_size} x {args.run_size}:")
+        print(f"\nfull run through the database, {size} x {size}:")
         print(f"  status {figures['status']}, wall {figures['wall']:.3f} s")
         for phase, value in timings.items():
             print(f"  {phase:<10} {value:.3f} s")
         for key in ("children", "mentors", "feasible_pairs", "components", "matched", "mean_score"):
             print(f"  {key:<16} {figures.get(key)}")
+        print(f"  pure score + solve {figures['pure_score'] + figures['pure_solve']:.3f} s\n")
+        if args.run_repeats > 1 or args.before_src:
+            await compare_runs(url, database, size, args.run_repeats, args.before_src)
 
-        extra = args.candidate_mentors - args.run_size
-        seconds = await load(database, 0, extra, args.seed + 1)
-        result = await candidates(database, settings, args.repeats)
-        print(f"\nGET /v1/children/{{id}}/mentor-candidates over {result['mentors']} mentors:")
-        print(
-            f"  median {result['median_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms "
-            f"({args.repeats} children, through the ASGI app, auth and audit included)"
-        )
+        extra = args.candidate_mentors - size
+        if args.candidate_mentors:
+            seconds = await load(database, 0, extra, args.seed + 1)
+            result = await candidates(database, settings, args.repeats)
+            print(f"\nGET /v1/children/{{id}}/mentor-candidates over {result['mentors']} mentors:")
+            print(
+                f"  median {result['median_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms "
+                f"({args.repeats} children, through the ASGI app, auth and audit included)"
+            )
         await engine.dispose()
     finally:
         await drop_database(server_url, name)
-        next(server, None)
 
 
 if __name__ == "__main__":

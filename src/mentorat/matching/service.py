@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.audit.service import record, record_child_reads
@@ -36,7 +36,6 @@ from mentorat.matching.loading import (
 from mentorat.matching.schemas import RunCreate
 from mentorat.matching.scoring import (
     REASON_CODES,
-    FeasiblePairs,
     Reason,
     Weights,
     explanations_json,
@@ -44,6 +43,7 @@ from mentorat.matching.scoring import (
 )
 from mentorat.matching.snapshots import MentorSnapshots, matching_version
 from mentorat.matching.solver import Solution, solve
+from mentorat.matching.writing import write_results
 from mentorat.metrics import observe_run_phases
 from mentorat.models import (
     Child,
@@ -248,7 +248,7 @@ async def _execute(database: Database, run_id: uuid.UUID, progress: ProgressCall
 
         started = time.perf_counter()
         async with database.sessionmaker() as session:
-            await _write_results(session, run, children_ids, mentor_ids, pairs, solution)
+            await write_results(session, run, children_ids, mentor_ids, pairs, solution)
             timings["write"] = time.perf_counter() - started
             await session.execute(
                 update(MatchingRun)
@@ -334,68 +334,6 @@ def _solution_figures(solution: Solution, n_children: int) -> dict[str, Any]:
         "total_score": round(solution.total_score, 6),
         "mean_score": round(solution.total_score / matched, 6) if matched else None,
     }
-
-
-def _pair_positions(pairs: FeasiblePairs, child: npt.NDArray[Any], mentor: npt.NDArray[Any]) -> Any:
-    keys = pairs.child_index.astype(np.int64) * pairs.n_mentors + pairs.mentor_index
-    return np.searchsorted(keys, child.astype(np.int64) * pairs.n_mentors + mentor)
-
-
-async def _write_results(
-    session: AsyncSession,
-    run: MatchingRun,
-    children_ids: list[uuid.UUID],
-    mentor_ids: list[uuid.UUID],
-    pairs: FeasiblePairs,
-    solution: Solution,
-) -> None:
-    """Every proposal and unmatched child of the run, in the caller's single transaction."""
-    status = "simulated" if run.dry_run else "pending"
-    positions = _pair_positions(pairs, solution.child_index, solution.mentor_index)
-    explanations = explanations_json(pairs, positions)
-    proposals = [
-        {
-            "run_id": run.id,
-            "child_id": children_ids[int(child)],
-            "mentor_id": mentor_ids[int(mentor)],
-            "departement_code": run.departement_code,
-            "status": status,
-            "score": float(score),
-            "explanation": explanation,
-            "created_by_id": run.requested_by_id,
-        }
-        for child, mentor, score, explanation in zip(
-            solution.child_index, solution.mentor_index, solution.score, explanations, strict=True
-        )
-    ]
-    await _insert_rows(session, Proposal, proposals)
-
-    feasible = np.bincount(pairs.child_index, minlength=pairs.n_children)
-    best = np.full(pairs.n_children, -1.0, dtype=np.float32)
-    np.maximum.at(best, pairs.child_index, pairs.score)
-    unmatched = [
-        {
-            "run_id": run.id,
-            "child_id": children_ids[int(child)],
-            "reason": reason,
-            "feasible_mentors": int(feasible[child]),
-            "best_score": float(best[child]) if feasible[child] else None,
-            "excluded_by_reason": reason_counts(pairs.primary_reason_counts[child]),
-        }
-        for child, reason in solution.unmatched_reasons().items()
-    ]
-    await _insert_rows(session, MatchingRunUnmatched, unmatched)
-    await session.flush()
-
-
-INSERT_CHUNK_ROWS = 1000
-
-
-async def _insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Multi-row INSERT statements (not one statement per row), so the statement-level
-    capacity check runs once per chunk and the round trips stay few."""
-    for start in range(0, len(rows), INSERT_CHUNK_ROWS):
-        await session.execute(insert(model).values(rows[start : start + INSERT_CHUNK_ROWS]))
 
 
 def reason_counts(counts: npt.NDArray[np.int64]) -> dict[str, int]:
