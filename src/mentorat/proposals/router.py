@@ -14,7 +14,12 @@ from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
 from mentorat.proposals import service
-from mentorat.proposals.schemas import Proposal, ProposalCreate, ProposalDecline, ProposalStatus
+from mentorat.proposals.schemas import (
+    Proposal,
+    ProposalCreate,
+    ProposalDecline,
+    ProposalStatus,
+)
 from mentorat.spreadsheets.writing import (
     EXPORT_PAGE,
     SPREADSHEET_RESPONSES,
@@ -65,33 +70,46 @@ async def list_proposals(
     child_id: Annotated[
         uuid.UUID | None, Query(description="Only this child's proposals (département side).")
     ] = None,
+    run_id: Annotated[
+        uuid.UUID | None,
+        Query(
+            description="Only this matching run's proposals; a dry run's simulated ones are "
+            "listed only this way (département side)."
+        ),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Proposal] | Response:
-    """Proposals in your scope (never simulated ones), the oldest first, optionally of one
-    `status` or of one child (`child_id`; a child out of your scope lists nothing); the
-    association side sees no child id. `Accept: text/csv` (or XLSX) streams them all. Any
-    role."""
+    """Proposals in your scope, the oldest first, optionally of one `status`, of one child
+    (`child_id`) or of one run (`run_id`); a child or run out of your scope lists nothing. A
+    dry run's simulated proposals are listed only with its `run_id`. The département side
+    reads each child's reference, first name and commune; the association side the first
+    name only. `Accept: text/csv` (or XLSX) streams them all. Any role."""
     if (fmt := requested_format(request)) is not None:
 
         async def page(
             export_session: AsyncSession, after: str | None
         ) -> tuple[list[dict[str, object]], str | None]:
-            rows, next_cursor = await service.list_proposals(
+            return await service.list_proposals(
                 export_session,
                 principal,
                 status=status_filter,
                 child_id=child_id,
+                run_id=run_id,
                 limit=EXPORT_PAGE,
                 cursor=after,
             )
-            return await service.views(export_session, principal, rows), next_cursor
 
         return paged_response(request, fmt, Proposal, page, "proposals")
-    rows, next_cursor = await service.list_proposals(
-        session, principal, status=status_filter, child_id=child_id, limit=limit, cursor=cursor
+    views, next_cursor = await service.list_proposals(
+        session,
+        principal,
+        status=status_filter,
+        child_id=child_id,
+        run_id=run_id,
+        limit=limit,
+        cursor=cursor,
     )
-    views = await service.views(session, principal, rows)
     return Page(items=[Proposal.model_validate(v) for v in views], next_cursor=next_cursor)
 
 

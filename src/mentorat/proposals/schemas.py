@@ -54,7 +54,14 @@ class Proposal(ReadSchema):
         description="pending until both sides agree (accepted) or either declines (declined)."
     )
     child_id: uuid.UUID | None = Field(description="Hidden from the association side.")
+    child_reference: str | None = Field(
+        description="The child's reference in the département's files; hidden from the "
+        "association side."
+    )
     child_first_name: str = Field(description="The child's first name.")
+    child_commune: str | None = Field(
+        description="The commune the child lives in; hidden from the association side."
+    )
     mentor_id: uuid.UUID = Field(description="The mentor proposed.")
     mentor_name: str = Field(description="The mentor's first and last name.")
     score: Score = Field(description="The pair's score, 0 to 1 (4 decimals).")
@@ -75,6 +82,10 @@ class Proposal(ReadSchema):
     decline_reason: str | None = Field(description="Why it was declined; null unless declined.")
     mentorship_id: uuid.UUID | None = Field(
         description="The mentorship it became; null until accepted by both sides."
+    )
+    published_at: datetime | None = Field(
+        description="When a dry run's simulated proposal was published, becoming pending (UTC); "
+        "null for any other."
     )
     version: int = Field(description="Incremented on every change.")
     created_at: datetime = Field(description="When it was proposed (UTC).")
