@@ -13,8 +13,10 @@ from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
-from mentorat.proposals import service
+from mentorat.proposals import bulk, service
 from mentorat.proposals.schemas import (
+    BulkActions,
+    BulkOutcomes,
     Proposal,
     ProposalCreate,
     ProposalDecline,
@@ -111,6 +113,39 @@ async def list_proposals(
         cursor=cursor,
     )
     return Page(items=[Proposal.model_validate(v) for v in views], next_cursor=next_cursor)
+
+
+@router.post(
+    "/bulk",
+    response_model=BulkOutcomes,
+    status_code=207,
+    summary="Validate, accept or decline many proposals, each answered on its own",
+)
+async def bulk_actions(
+    request: Request,
+    session: DbSession,
+    principal: AnyRole,
+    body: BulkActions,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Response | BulkOutcomes:
+    """Up to 500 actions in one transaction, in order, each exactly as its
+    single endpoint (`/v1/proposals/{id}/validate`, `/accept`, `/decline`) would do it: the
+    département side validates or declines, the mentor's side (mentor, coordinator) accepts or
+    declines; both consents make a mentorship. The answer is a 207 whose items give, for each
+    action, an HTTP-like `status` and either the proposal as it now is (200) or the problem
+    (403 not your side, 404 out of scope, 409 not pending or already done): a refused action
+    changes nothing and does not undo the others. An invalid body (more than
+    500 actions, a decline without a reason...) is a 422 and changes nothing.
+    Any role."""
+    if idempotent.replay is not None:
+        return idempotent.replay
+    items = await bulk.apply_actions(session, principal, body.actions, instance=request.url.path)
+    succeeded = sum(1 for item in items if item["status"] == 200)
+    outcomes = BulkOutcomes.model_validate(
+        {"items": items, "succeeded": succeeded, "failed": len(items) - succeeded}
+    )
+    return await respond(idempotent, response, outcomes, status_code=207)
 
 
 @router.get("/{proposal_id}", response_model=Proposal)
