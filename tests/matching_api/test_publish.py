@@ -117,15 +117,10 @@ class TestPublishAll:
         assert ran["published_at"] == body["published_at"]
         assert ran["published_by_name"] == body["published_by_name"]
         assert await created_events(session, ids) == len(ids)
-        assert (
-            await count(
-                session,
-                "audit_event",
-                "entity_type = 'matching_run' AND entity_id = :run AND details->>'step' = 'published'",
-                run=run["id"],
-            )
-            == 1
+        published = (
+            "entity_type = 'matching_run' AND entity_id = :run AND details->>'step' = 'published'"
         )
+        assert await count(session, "audit_event", published, run=run["id"]) == 1
         # The mentor's side now sees them, and may accept.
         seen = await listed(client, actors.coordinator_a)
         assert set(ids) <= {p["id"] for p in seen}
