@@ -10,7 +10,7 @@ from mentorat.auth.dependencies import ChildReader, ChildWriter, RunManager, Run
 from mentorat.kit.idempotency import IdempotencyDep, respond, respond_created
 from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
-from mentorat.kit.problems import PROBLEM_MEDIA_TYPE, problems
+from mentorat.kit.problems import problems
 from mentorat.kit.schemas import IsoDate
 from mentorat.kit.session import DbSession, get_database
 from mentorat.matching import exclusions, publishing, service
@@ -21,7 +21,6 @@ from mentorat.matching.schemas import (
     ProposalOut,
     Publication,
     PublicationCreate,
-    PublicationRefused,
     Run,
     RunCreate,
     UnmatchedChild,
@@ -95,15 +94,7 @@ async def get_run(session: DbSession, principal: RunReader, run_id: uuid.UUID) -
 @runs_router.post(
     "/{run_id}/publish",
     response_model=Publication,
-    responses={
-        **problems(404),
-        409: {
-            "model": PublicationRefused,
-            "description": "Not a succeeded dry run, proposals already published, or pairs no "
-            "longer possible (listed in `refused`; nothing was published)",
-            "content": {PROBLEM_MEDIA_TYPE: {}},
-        },
-    },
+    responses=problems(404, 409),
     summary="Publish a dry run's proposals: they become pending",
 )
 async def publish_run(
@@ -120,11 +111,16 @@ async def publish_run(
     the run's weights, needed hours and minimum score, counting the places this publication
     takes (a mentor's pairs in score order): when any is no longer possible (capacity taken,
     child matched or held elsewhere, no longer eligible, honorability check or association
-    agreement expired, pair excluded...), the answer is a 409 listing every such pair in
-    `refused`, and nothing changes; publish the others by their ids. The published
+    agreement expired, pair excluded...), the answer is a 409 `pairs-no-longer-possible`
+    whose `refused` lists every such pair (`proposal_id`, `child_id`, `mentor_id`, `reason`),
+    and nothing changes; publish the others by their ids. A `reason` is the first hard
+    constraint that rules the pair out today, named as in `InfeasibleReason`
+    (`no_capacity_left` counts the places this publication takes), or
+    `child_held_elsewhere` (a pending proposal or a live mentorship holds the child now), or
+    `below_min_score` (today's score is under the run's `min_score`). The published
     proposals take today's score and explanation. Proposal ids not of this run are a 422;
-    ids already published, a 409. Administrators and the run's département's managers;
-    audited, and a `proposal.created` event per proposal."""
+    ids already published, a 409 whose `published` lists them. Administrators and the run's
+    département's managers; audited, and a `proposal.created` event per proposal."""
     if idempotent.replay is not None:
         return idempotent.replay
     publication = await publishing.publish(

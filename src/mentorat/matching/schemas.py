@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
-from mentorat.kit.problems import Problem
 from mentorat.kit.schemas import (
     DepartementCode,
     Flag,
@@ -394,23 +393,6 @@ class Exclusion(ReadSchema):
     created_at: datetime = Field(description="When (UTC).")
 
 
-# Why a pair of a dry run can no longer be published (matching.publishing.REFUSAL_REASONS).
-RefusalReason = Literal[
-    "mentor_inactive",
-    "no_agreement",
-    "no_valid_honorability_check",
-    "no_capacity_left",
-    "child_not_eligible",
-    "gender_preference_not_met",
-    "language_preference_not_met",
-    "pair_excluded",
-    "too_far",
-    "no_common_availability",
-    "child_held_elsewhere",
-    "below_min_score",
-]
-
-
 class PublicationCreate(Schema):
     """Which of a dry run's simulated proposals to publish (all of them by default)."""
 
@@ -467,32 +449,4 @@ class Publication(ReadSchema):
     )
     still_simulated: int = Field(
         description="How many of the run's proposals are still simulated (not published)."
-    )
-
-
-class RefusedPair(ReadSchema):
-    """A pair of a dry run that can no longer be published, and why."""
-
-    proposal_id: uuid.UUID = Field(description="The simulated proposal.")
-    child_id: uuid.UUID = Field(description="Its child.")
-    mentor_id: uuid.UUID = Field(description="Its mentor.")
-    reason: RefusalReason = Field(
-        description="The first hard constraint that rules the pair out today (as for "
-        "candidates: mentor_inactive, no_agreement, no_valid_honorability_check, "
-        "no_capacity_left (counting the places this publication takes, the best scores "
-        "first), child_not_eligible, ...), child_held_elsewhere (a pending proposal or a live "
-        "mentorship holds the child now), or below_min_score (today's score is under the "
-        "run's min_score)."
-    )
-
-
-class PublicationRefused(Problem):
-    """The 409 of a publication refused: every pair no longer possible, and why."""
-
-    refused: list[RefusedPair] | None = Field(
-        default=None,
-        description="When pairs are no longer possible: each of them (nothing was published).",
-    )
-    published: list[uuid.UUID] | None = Field(
-        default=None, description="When some proposals asked for are already published: those."
     )
