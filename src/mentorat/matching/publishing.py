@@ -9,13 +9,15 @@ nothing: one pair no longer possible refuses it, naming every such pair and why.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.audit.service import record
@@ -23,7 +25,7 @@ from mentorat.auth.principal import Principal
 from mentorat.errors import Conflict, InvalidInput
 from mentorat.events.outbox import NewEvent, emit
 from mentorat.kit.clock import today_in
-from mentorat.kit.repository import flush, one_or_404
+from mentorat.kit.repository import caller_conflict, flush, one_or_404
 from mentorat.matching.loading import (
     LoadedChildren,
     LoadedMentors,
@@ -39,7 +41,7 @@ from mentorat.matching.scoring import (
     MentorArrays,
     Reason,
     Weights,
-    explanation_json,
+    explanations_json,
     score_pairs,
 )
 from mentorat.models import Child, MatchingRun, Mentor, Mentorship, Proposal
@@ -117,13 +119,10 @@ async def publish(
             refused=[refusal.as_json() for refusal in refusals],
         )
     now = datetime.now(UTC)
-    for proposal in proposals:
-        today = rescored[proposal.id]
-        proposal.status, proposal.published_at = "pending", now
-        proposal.score, proposal.explanation = today.score, today.explanation
+    await _make_pending(session, proposals, rescored, now)
     run.published_at, run.published_by_id, run.published_by_name = now, principal.id, principal.name
     run.published_count += len(proposals)
-    await flush(session)  # a pair taken meanwhile by a concurrent writer is a 409 here
+    await flush(session)
     ids = [proposal.id for proposal in proposals]
     await record(
         session, principal, "update", "matching_run", [run.id],
@@ -141,6 +140,49 @@ async def publish(
         .where(Proposal.run_id == run.id, Proposal.status == "simulated")
     )
     return Publication(run, now, ids, int(still_simulated or 0))
+
+
+# One statement for the whole publication: the places triggers of `proposal` run once per
+# statement, and the rows need no round trip each.
+_MAKE_PENDING = text(
+    """
+    UPDATE proposal AS p
+    SET status = 'pending', published_at = :now, updated_at = now(), version = p.version + 1,
+        score = today.score, explanation = CAST(today.explanation AS jsonb)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:scores AS real[]), CAST(:explanations AS text[]))
+        AS today(id, score, explanation)
+    WHERE p.id = today.id AND p.status = 'simulated'
+    """
+)
+
+
+async def _make_pending(
+    session: AsyncSession,
+    proposals: list[Proposal],
+    rescored: dict[uuid.UUID, Rescored],
+    now: datetime,
+) -> None:
+    """The proposals become pending with today's score and explanation. A pair taken
+    meanwhile by a concurrent writer (the child or the mentor's last place) is a 409 here,
+    from PostgreSQL's own checks."""
+    ids = [proposal.id for proposal in proposals]
+    parameters = {
+        "now": now,
+        "ids": ids,
+        "scores": [rescored[i].score for i in ids],
+        "explanations": [json.dumps(rescored[i].explanation) for i in ids],
+    }
+    try:
+        result = await session.execute(_MAKE_PENDING, parameters)
+    except IntegrityError as error:
+        known = caller_conflict(error)
+        if known is None:
+            raise
+        raise Conflict(f"{known} Nothing was published.") from error
+    if result.rowcount != len(ids):  # type: ignore[attr-defined]
+        raise Conflict("The run's proposals changed meanwhile; nothing was published.")
+    for proposal in proposals:  # what the session holds is no longer what is stored
+        session.expunge(proposal)
 
 
 async def _chosen(
@@ -234,7 +276,7 @@ async def recheck(
         if reason is not None:
             refusals.append(_refusal(proposal, reason))
 
-    rescored: dict[uuid.UUID, Rescored] = {}
+    kept: list[tuple[Proposal, float, int]] = []
     places_left = mentors.arrays.capacity_left.astype(np.int64)
     for score, _, proposal, position in sorted(possible, key=lambda item: (-item[0], item[1])):
         mentor = mentor_at[proposal.mentor_id]
@@ -242,7 +284,13 @@ async def recheck(
             refusals.append(_refusal(proposal, REASON_CODES[Reason.NO_CAPACITY]))
             continue
         places_left[mentor] -= 1
-        rescored[proposal.id] = Rescored(score, explanation_json(pairs, position))
+        kept.append((proposal, score, position))
+    positions = np.array([position for _, _, position in kept], dtype=np.intp)
+    explanations = explanations_json(pairs, positions)
+    rescored = {
+        proposal.id: Rescored(score, explanation)
+        for (proposal, score, _), explanation in zip(kept, explanations, strict=True)
+    }
     refusals.sort(key=lambda refusal: refusal.proposal_id)
     return rescored, refusals
 
