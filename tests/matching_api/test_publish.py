@@ -237,6 +237,33 @@ class TestPublishConflicts:
             "simulated"
         }
 
+    async def test_a_child_who_left_care_and_a_mentor_who_left(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+    ) -> None:
+        child_ids, mentor_ids = await scene(session, actors, 3)
+        run, simulated = await dry_run(
+            client, actors.manager_53, child_ids=child_ids, mentor_ids=mentor_ids
+        )
+        left_care, mentor_left, _ = simulated
+        await session.execute(
+            text("UPDATE child SET left_care_on = :day WHERE id = :id"),
+            {"day": today_in("53") - timedelta(days=1), "id": left_care["child_id"]},
+        )
+        await session.execute(
+            text("UPDATE mentor SET deleted_at = now() WHERE id = :id"),
+            {"id": mentor_left["mentor_id"]},
+        )
+        await session.commit()
+        before = await statuses(session, run["id"])
+
+        body = assert_problem(await publish(client, actors.manager_53, run["id"]), 409)
+
+        assert {r["proposal_id"]: r["reason"] for r in body["refused"]} == {
+            left_care["id"]: "child_not_eligible",
+            mentor_left["id"]: "mentor_inactive",
+        }
+        assert await statuses(session, run["id"]) == before
+
     async def test_places_this_publication_takes_count_in_score_order(
         self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
     ) -> None:

@@ -15,7 +15,9 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -246,33 +248,35 @@ async def recheck(
     )
     weights = Weights(**run.weights)
     needed_slots = round(run.needed_hours * 2)
-    pairs = score_pairs(children.arrays, mentors.arrays, weights, exclusions, needed_slots)
+    pairs = await anyio.to_thread.run_sync(
+        lambda: score_pairs(children.arrays, mentors.arrays, weights, exclusions, needed_slots)
+    )
     held = await _children_held(session, child_ids)
 
-    child_at = dict(zip(child_ids, children.index_of(child_ids).tolist(), strict=True))
-    mentor_at = dict(zip(mentor_ids, mentors.index_of(mentor_ids).tolist(), strict=True))
+    child_index = children.index_of([proposal.child_id for proposal in proposals])
+    mentor_index = mentors.index_of([proposal.mentor_id for proposal in proposals])
+    positions = _positions(pairs, child_index, mentor_index).tolist()
     refusals: list[Refusal] = []
     possible: list[tuple[float, uuid.UUID, Proposal, int]] = []
-    for proposal in proposals:
-        child, mentor = child_at[proposal.child_id], mentor_at[proposal.mentor_id]
+    mentor_at: dict[uuid.UUID, int] = {}
+    for k, proposal in enumerate(proposals):
+        child, mentor = int(child_index[k]), int(mentor_index[k])
+        mentor_at[proposal.mentor_id] = mentor
+        position: int | None = positions[k] if positions[k] >= 0 else None
         reason: str | None
         if mentor < 0:  # deleted, or its association no longer serves the département
             reason = REASON_CODES[Reason.MENTOR_INACTIVE]
         elif child < 0:
             reason = REASON_CODES[Reason.CHILD_NOT_ELIGIBLE]
+        elif position is None:
+            reason = _why_not(children, mentors, exclusions, weights, needed_slots, child, mentor)
+            if reason == REASON_CODES[Reason.CHILD_NOT_ELIGIBLE] and proposal.child_id in held:
+                reason = CHILD_HELD_ELSEWHERE
+        elif float(pairs.score[position]) < run.min_score:
+            reason = BELOW_MIN_SCORE
         else:
-            position = pairs.position(child, mentor)
-            if position is None:
-                reason = _why_not(
-                    children, mentors, exclusions, weights, needed_slots, child, mentor
-                )
-                if reason == REASON_CODES[Reason.CHILD_NOT_ELIGIBLE] and proposal.child_id in held:
-                    reason = CHILD_HELD_ELSEWHERE
-            elif float(pairs.score[position]) < run.min_score:
-                reason = BELOW_MIN_SCORE
-            else:
-                reason = None
-                possible.append((float(pairs.score[position]), proposal.id, proposal, position))
+            reason = None
+            possible.append((float(pairs.score[position]), proposal.id, proposal, position))
         if reason is not None:
             refusals.append(_refusal(proposal, reason))
 
@@ -293,6 +297,20 @@ async def recheck(
     }
     refusals.sort(key=lambda refusal: refusal.proposal_id)
     return rescored, refusals
+
+
+def _positions(
+    pairs: FeasiblePairs, child: npt.NDArray[np.int64], mentor: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Each (child, mentor)'s position among the feasible pairs (sorted by child, then
+    mentor), or -1 when the pair is not feasible or either is not loaded."""
+    keys = pairs.child_index.astype(np.int64) * pairs.n_mentors + pairs.mentor_index
+    wanted = child * pairs.n_mentors + mentor
+    found = np.searchsorted(keys, wanted).clip(0, max(len(keys) - 1, 0))
+    hit = (child >= 0) & (mentor >= 0) & (len(keys) > 0)
+    if len(keys):
+        hit &= keys[found] == wanted
+    return np.where(hit, found, -1)
 
 
 def _refusal(proposal: Proposal, reason: str) -> Refusal:
