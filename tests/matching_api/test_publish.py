@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+import pytest
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorat.errors import Conflict
 from mentorat.kit.clock import today_in
+from mentorat.matching import publishing
+from mentorat.models import Proposal
 from tests.factories import Actors, create_association, create_child, create_mentor
 from tests.matching_api.test_runs import all_pages
 from tests.mentorships.support import assert_problem, count
@@ -301,6 +305,35 @@ class TestPublishConflicts:
             client, actors.manager_53, run["id"], [by_child[str(better.id)]["id"]]
         )
         assert response.status_code == 200, response.text
+
+
+class TestPublishRace:
+    async def test_a_pair_taken_after_the_check_is_refused_by_postgresql(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+    ) -> None:
+        """Between the check and the write, another writer takes the child: the write itself
+        is refused (a 409), whatever the check said."""
+        child_ids, mentor_ids = await scene(session, actors, 1)
+        run, (simulated,) = await dry_run(
+            client, actors.manager_53, child_ids=child_ids, mentor_ids=mentor_ids
+        )
+        other_mentor = await create_mentor(session, association=actors.association_a)
+        await session.commit()
+        response = await client.post(
+            "/v1/proposals",
+            json={"child_id": simulated["child_id"], "mentor_id": str(other_mentor.id)},
+            headers=actors.educator_53,
+        )
+        assert response.status_code == 201, response.text
+        proposal = await session.scalar(select(Proposal).where(Proposal.id == simulated["id"]))
+        assert proposal is not None
+        today = publishing.Rescored(simulated["score"], simulated["explanation"])
+        with pytest.raises(Conflict):
+            async with session.begin_nested():
+                await publishing._make_pending(
+                    session, [proposal], {proposal.id: today}, datetime.now(UTC)
+                )
+        assert (await statuses(session, run["id"]))[simulated["id"]][0] == "simulated"
 
 
 class TestPublishRules:
