@@ -135,6 +135,7 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
     from mentorat.mentorships import schemas as mentorships
     from mentorat.offers import schemas as offers
     from mentorat.profile import GoalCode, LanguageCode
+    from mentorat.proposals import schemas as proposals
     from mentorat.reports import schemas as reports
     from mentorat.situation import schemas as situation
     from mentorat.vocabulary_router import GoalKind
@@ -157,6 +158,7 @@ def _named_enums() -> dict[tuple[Any, ...], str]:
         "UnmatchedReason": matching.UnmatchedReason,
         "InfeasibleReason": matching.InfeasibleReason,
         "ProposalStatus": matching.ProposalStatus,
+        "ProposalAction": proposals.BulkActionName,
         "GoalKind": GoalKind,
         "GoalCode": GoalCode,
         "LanguageCode": LanguageCode,

@@ -55,6 +55,35 @@ class Problem(BaseModel):
     )
 
 
+def problem_body(
+    instance: str, *, status: int, slug: str, title: str, detail: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + slug,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "instance": instance,
+    }
+    request_id = request_id_var.get()
+    if request_id:
+        body["request_id"] = request_id
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return body
+
+
+def domain_problem(error: MentoratError, instance: str) -> dict[str, Any]:
+    """A domain error as the problem details its handler answers (for the items of a 207)."""
+    return problem_body(
+        instance,
+        status=error.status,
+        slug=error.slug,
+        title=error.title,
+        detail=error.detail,
+        **error.extra,
+    )
+
+
 def problem_response(
     request: Request,
     *,
@@ -65,17 +94,9 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_PREFIX + slug,
-        "title": title,
-        "status": status,
-        "detail": detail or title,
-        "instance": request.url.path,
-    }
-    request_id = request_id_var.get()
-    if request_id:
-        body["request_id"] = request_id
-    body.update({key: value for key, value in extra.items() if value is not None})
+    body = problem_body(
+        request.url.path, status=status, slug=slug, title=title, detail=detail, **extra
+    )
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.dependencies import ChildReader, ChildWriter, RunManager, RunReader
@@ -13,17 +13,20 @@ from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import IsoDate
 from mentorat.kit.session import DbSession, get_database
-from mentorat.matching import exclusions, service
+from mentorat.matching import exclusions, publishing, service
 from mentorat.matching.schemas import (
     CandidateList,
     Exclusion,
     ExclusionCreate,
     ProposalOut,
+    Publication,
+    PublicationCreate,
     Run,
     RunCreate,
     UnmatchedChild,
 )
 from mentorat.matching.snapshots import MentorSnapshots, mentor_snapshots
+from mentorat.models import MatchingRun
 from mentorat.spreadsheets.writing import (
     EXPORT_PAGE,
     SPREADSHEET_RESPONSES,
@@ -86,6 +89,55 @@ async def list_runs(
 async def get_run(session: DbSession, principal: RunReader, run_id: uuid.UUID) -> Run:
     """Status, current phase and figures (counts, scores, time per phase)."""
     return Run.model_validate(await service.get_run(session, principal, run_id))
+
+
+@runs_router.post(
+    "/{run_id}/publish",
+    response_model=Publication,
+    responses=problems(404, 409),
+    summary="Publish a dry run's proposals: they become pending",
+)
+async def publish_run(
+    session: DbSession,
+    principal: RunManager,
+    run_id: uuid.UUID,
+    response: Response,
+    idempotent: IdempotencyDep,
+    body: Annotated[PublicationCreate | None, Body()] = None,
+) -> Publication | Response:
+    """Turns a succeeded dry run's simulated proposals (`proposal_ids`, or every one still
+    simulated) into pending proposals, awaiting both sides' consent as a real run's do, in one
+    transaction. Each pair is first checked again as of today by the matching engine, under
+    the run's weights, needed hours and minimum score, counting the places this publication
+    takes (a mentor's pairs in score order): when any is no longer possible (capacity taken,
+    child matched or held elsewhere, no longer eligible, honorability check or association
+    agreement expired, pair excluded...), the answer is a 409 `pairs-no-longer-possible`
+    whose `refused` lists every such pair (`proposal_id`, `child_id`, `mentor_id`, `reason`),
+    and nothing changes; publish the others by their ids. A `reason` is the first hard
+    constraint that rules the pair out today, named as in `InfeasibleReason`
+    (`no_capacity_left` counts the places this publication takes), or
+    `child_held_elsewhere` (a pending proposal or a live mentorship holds the child now), or
+    `below_min_score` (today's score is under the run's `min_score`). The published
+    proposals take today's score and explanation. Proposal ids not of this run are a 422;
+    ids already published, a 409 whose `published` lists them. Administrators and the run's
+    département's managers; audited, and a `proposal.created` event per proposal."""
+    if idempotent.replay is not None:
+        return idempotent.replay
+    publication = await publishing.publish(
+        session,
+        principal,
+        service.scoped_runs(principal).where(MatchingRun.id == run_id),
+        body.proposal_ids if body is not None else None,
+    )
+    view = Publication(
+        run_id=publication.run.id,
+        published_at=publication.published_at,
+        published_by_name=principal.name,
+        published=len(publication.proposal_ids),
+        proposal_ids=publication.proposal_ids,
+        still_simulated=publication.still_simulated,
+    )
+    return await respond(idempotent, response, view)
 
 
 @runs_router.get(

@@ -172,6 +172,9 @@ class Run(ReadSchema):
                     },
                     "error_code": None,
                     "error": None,
+                    "published_at": None,
+                    "published_by_name": None,
+                    "published_count": 0,
                     "created_at": "2026-11-25T08:00:00Z",
                     "started_at": "2026-11-25T08:00:01Z",
                     "finished_at": "2026-11-25T08:00:02Z",
@@ -206,6 +209,16 @@ class Run(ReadSchema):
         description="Why a failed run failed; the detail is logged under the run id."
     )
     error: str | None = Field(description="The same, as one sentence.")
+    published_at: datetime | None = Field(
+        default=None,
+        description="When a dry run's proposals were last published (UTC); null until then.",
+    )
+    published_by_name: str | None = Field(
+        default=None, description="Name of whoever last published the dry run's proposals."
+    )
+    published_count: int = Field(
+        default=0, description="How many of a dry run's proposals have been published so far."
+    )
     created_at: datetime = Field(description="When the run was requested (UTC).")
     started_at: datetime | None = Field(description="When the run started; null while queued.")
     finished_at: datetime | None = Field(description="When the run ended; null until then.")
@@ -254,7 +267,9 @@ class ProposalOut(ReadSchema):
         description="simulated (a dry run's), pending, accepted (by both sides) or declined."
     )
     child_id: uuid.UUID = Field(description="The child proposed.")
+    child_reference: str = Field(description="The child's reference in the département's files.")
     child_first_name: str = Field(description="The child's first name.")
+    child_commune: str = Field(description="The commune the child lives in.")
     mentor_id: uuid.UUID = Field(description="The mentor proposed.")
     mentor_name: str = Field(description="The mentor's first and last name.")
     score: Score = Field(description="The pair's score, 0 to 1 (4 decimals).")
@@ -266,7 +281,9 @@ class UnmatchedChild(ReadSchema):
     """A child a matching run left without a proposal, and why."""
 
     child_id: uuid.UUID = Field(description="The child left unmatched.")
+    child_reference: str = Field(description="The child's reference in the département's files.")
     child_first_name: str = Field(description="The child's first name.")
+    child_commune: str = Field(description="The commune the child lives in.")
     reason: UnmatchedReason = Field(
         description="no_feasible_mentor: every mentor is ruled out by a hard constraint; "
         "below_min_score: every feasible mentor scores below min_score; taken_by_others: the "
@@ -374,3 +391,62 @@ class Exclusion(ReadSchema):
     reason: str = Field(description="Why.")
     created_by_name: str = Field(description="Name of whoever ruled the mentor out.")
     created_at: datetime = Field(description="When (UTC).")
+
+
+class PublicationCreate(Schema):
+    """Which of a dry run's simulated proposals to publish (all of them by default)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {},
+                {
+                    "proposal_ids": [
+                        "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                        "9b2f4c1d-3e5a-4b6c-8d7e-0f1a2b3c4d5e",
+                    ]
+                },
+            ]
+        }
+    )
+
+    proposal_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_IDS)] | None = (
+        Field(
+            default=None,
+            description="Proposals of the run to publish, each still simulated; omitted or "
+            "null: every proposal of the run still simulated.",
+        )
+    )
+
+
+class Publication(ReadSchema):
+    """What a publication made pending."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "run_id": "5e0b7c3a-91d2-4f8e-a6b4-0c1d2e3f4a5b",
+                    "published_at": "2026-11-25T10:12:00Z",
+                    "published_by_name": "Sophie Moreau",
+                    "published": 2,
+                    "proposal_ids": [
+                        "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                        "9b2f4c1d-3e5a-4b6c-8d7e-0f1a2b3c4d5e",
+                    ],
+                    "still_simulated": 33,
+                }
+            ]
+        }
+    )
+
+    run_id: uuid.UUID = Field(description="The dry run published.")
+    published_at: datetime = Field(description="When (UTC).")
+    published_by_name: str = Field(description="Name of whoever published.")
+    published: int = Field(description="How many proposals this publication made pending.")
+    proposal_ids: list[uuid.UUID] = Field(
+        description="The proposals it made pending, now awaiting both sides' consent."
+    )
+    still_simulated: int = Field(
+        description="How many of the run's proposals are still simulated (not published)."
+    )

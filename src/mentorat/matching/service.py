@@ -23,7 +23,7 @@ from mentorat.errors import InvalidInput, NotFound
 from mentorat.kit.clock import today_in
 from mentorat.kit.db import Database
 from mentorat.kit.db_errors import database_error, database_unavailable, query_cancelled
-from mentorat.kit.pagination import paginate
+from mentorat.kit.pagination import paginate, paginate_rows
 from mentorat.kit.repository import flush, one_or_404
 from mentorat.matching.loading import (
     id_in,
@@ -55,7 +55,8 @@ from mentorat.models import (
     Proposal,
 )
 from mentorat.proposals.service import audit_reads as audit_proposal_reads
-from mentorat.proposals.service import views as proposal_views
+from mentorat.proposals.service import readable as readable_proposals
+from mentorat.proposals.service import view_of as proposal_view
 
 log = logging.getLogger(__name__)
 
@@ -377,13 +378,14 @@ async def list_proposals(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    statement = select(Proposal).where(Proposal.run_id == run.id)
-    proposals, next_cursor = await paginate(
-        session, statement, [Proposal.child_id], limit=limit, cursor=cursor,
-        scope="matching-run-proposals", filters={"run": run.id},
+    """A page of the run's proposals with their children's and mentors' names, one statement."""
+    statement = readable_proposals(select(Proposal).where(Proposal.run_id == run.id))
+    rows, next_cursor = await paginate_rows(
+        session, statement, [Proposal.child_id], lambda row: (row[0].child_id,),
+        limit=limit, cursor=cursor, scope="matching-run-proposals", filters={"run": run.id},
     )  # fmt: skip
-    await audit_proposal_reads(session, principal, proposals, via="run-proposals")
-    return await proposal_views(session, principal, proposals), next_cursor
+    await audit_proposal_reads(session, principal, [row[0] for row in rows], via="run-proposals")
+    return [proposal_view(principal, row) for row in rows], next_cursor
 
 
 async def list_unmatched(
@@ -394,32 +396,35 @@ async def list_unmatched(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    statement = select(MatchingRunUnmatched).where(MatchingRunUnmatched.run_id == run.id)
-    rows, next_cursor = await paginate(
-        session, statement, [MatchingRunUnmatched.child_id], limit=limit, cursor=cursor,
-        scope="matching-run-unmatched", filters={"run": run.id},
-    )  # fmt: skip
-    names = dict(
-        (
-            await session.execute(
-                select(Child.id, Child.first_name).where(
-                    id_in(Child.id, [row.child_id for row in rows])
-                )
-            )
-        ).all()
+    """A page of the children the run left unmatched, with their names, one statement."""
+    statement = (
+        select(
+            MatchingRunUnmatched,
+            Child.first_name.label("child_first_name"),
+            Child.reference.label("child_reference"),
+            Child.commune.label("child_commune"),
+        )
+        .join(Child, Child.id == MatchingRunUnmatched.child_id)
+        .where(MatchingRunUnmatched.run_id == run.id)
     )
+    rows, next_cursor = await paginate_rows(
+        session, statement, [MatchingRunUnmatched.child_id], lambda row: (row[0].child_id,),
+        limit=limit, cursor=cursor, scope="matching-run-unmatched", filters={"run": run.id},
+    )  # fmt: skip
     await record_child_reads(
-        session, principal, [(row.child_id, run.departement_code) for row in rows],
+        session, principal, [(row[0].child_id, run.departement_code) for row in rows],
         via="run-unmatched",
     )  # fmt: skip
     return [
         {
-            "child_id": row.child_id,
-            "child_first_name": names[row.child_id],
-            "reason": row.reason,
-            "feasible_mentors": row.feasible_mentors,
-            "best_score": row.best_score,
-            "excluded_by_reason": row.excluded_by_reason,
+            "child_id": row[0].child_id,
+            "child_reference": row.child_reference,
+            "child_first_name": row.child_first_name,
+            "child_commune": row.child_commune,
+            "reason": row[0].reason,
+            "feasible_mentors": row[0].feasible_mentors,
+            "best_score": row[0].best_score,
+            "excluded_by_reason": row[0].excluded_by_reason,
         }
         for row in rows
     ], next_cursor

@@ -55,6 +55,7 @@ class MatchingRun(TimestampMixin, Base):
             name="error_code",
         ),
         CheckConstraint("(status = 'failed') = (error_code IS NOT NULL)", name="failed_error_code"),
+        CheckConstraint("(published_count > 0) = (published_at IS NOT NULL)", name="published"),
         # At most one run at a time per département: the second is refused by PostgreSQL.
         Index(
             "uq_matching_run_one_active_per_departement",
@@ -88,6 +89,12 @@ class MatchingRun(TimestampMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A dry run's proposals are published (made pending) in one or more steps: the last one's
+    # author and time, and how many proposals all of them published.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    published_by_name: Mapped[str | None] = mapped_column(Text)
+    published_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
 
 
 class Proposal(TimestampMixin, VersionedMixin, Base):
@@ -136,6 +143,8 @@ class Proposal(TimestampMixin, VersionedMixin, Base):
     mentor_accepted_by_name: Mapped[str | None] = mapped_column(Text)
     decline_reason: Mapped[str | None] = mapped_column(Text)
     declined_by_name: Mapped[str | None] = mapped_column(Text)
+    # When a dry run's simulated proposal was published (made pending); null otherwise.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class MatchingRunUnmatched(Base):

@@ -13,8 +13,15 @@ from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.session import DbSession
-from mentorat.proposals import service
-from mentorat.proposals.schemas import Proposal, ProposalCreate, ProposalDecline, ProposalStatus
+from mentorat.proposals import bulk, service
+from mentorat.proposals.schemas import (
+    BulkActions,
+    BulkOutcomes,
+    Proposal,
+    ProposalCreate,
+    ProposalDecline,
+    ProposalStatus,
+)
 from mentorat.spreadsheets.writing import (
     EXPORT_PAGE,
     SPREADSHEET_RESPONSES,
@@ -65,34 +72,80 @@ async def list_proposals(
     child_id: Annotated[
         uuid.UUID | None, Query(description="Only this child's proposals (département side).")
     ] = None,
+    run_id: Annotated[
+        uuid.UUID | None,
+        Query(
+            description="Only this matching run's proposals; a dry run's simulated ones are "
+            "listed only this way (département side)."
+        ),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Proposal] | Response:
-    """Proposals in your scope (never simulated ones), the oldest first, optionally of one
-    `status` or of one child (`child_id`; a child out of your scope lists nothing); the
-    association side sees no child id. `Accept: text/csv` (or XLSX) streams them all. Any
-    role."""
+    """Proposals in your scope, the oldest first, optionally of one `status`, of one child
+    (`child_id`) or of one run (`run_id`); a child or run out of your scope lists nothing. A
+    dry run's simulated proposals are listed only with its `run_id`. The département side
+    reads each child's reference, first name and commune; the association side the first
+    name only. `Accept: text/csv` (or XLSX) streams them all. Any role."""
     if (fmt := requested_format(request)) is not None:
 
         async def page(
             export_session: AsyncSession, after: str | None
         ) -> tuple[list[dict[str, object]], str | None]:
-            rows, next_cursor = await service.list_proposals(
+            return await service.list_proposals(
                 export_session,
                 principal,
                 status=status_filter,
                 child_id=child_id,
+                run_id=run_id,
                 limit=EXPORT_PAGE,
                 cursor=after,
             )
-            return await service.views(export_session, principal, rows), next_cursor
 
         return paged_response(request, fmt, Proposal, page, "proposals")
-    rows, next_cursor = await service.list_proposals(
-        session, principal, status=status_filter, child_id=child_id, limit=limit, cursor=cursor
+    views, next_cursor = await service.list_proposals(
+        session,
+        principal,
+        status=status_filter,
+        child_id=child_id,
+        run_id=run_id,
+        limit=limit,
+        cursor=cursor,
     )
-    views = await service.views(session, principal, rows)
     return Page(items=[Proposal.model_validate(v) for v in views], next_cursor=next_cursor)
+
+
+@router.post(
+    "/bulk",
+    response_model=BulkOutcomes,
+    status_code=207,
+    summary="Validate, accept or decline many proposals, each answered on its own",
+)
+async def bulk_actions(
+    request: Request,
+    session: DbSession,
+    principal: AnyRole,
+    body: BulkActions,
+    response: Response,
+    idempotent: IdempotencyDep,
+) -> Response | BulkOutcomes:
+    """Up to 500 actions in one transaction, in order, each exactly as its
+    single endpoint (`/v1/proposals/{id}/validate`, `/accept`, `/decline`) would do it: the
+    département side validates or declines, the mentor's side (mentor, coordinator) accepts or
+    declines; both consents make a mentorship. The answer is a 207 whose items give, for each
+    action, an HTTP-like `status` and either the proposal as it now is (200) or the problem
+    (403 not your side, 404 out of scope, 409 not pending or already done): a refused action
+    changes nothing and does not undo the others. An invalid body (more than
+    500 actions, a decline without a reason...) is a 422 and changes nothing.
+    Any role."""
+    if idempotent.replay is not None:
+        return idempotent.replay
+    items = await bulk.apply_actions(session, principal, body.actions, instance=request.url.path)
+    succeeded = sum(1 for item in items if item["status"] == 200)
+    outcomes = BulkOutcomes.model_validate(
+        {"items": items, "succeeded": succeeded, "failed": len(items) - succeeded}
+    )
+    return await respond(idempotent, response, outcomes, status_code=207)
 
 
 @router.get("/{proposal_id}", response_model=Proposal)

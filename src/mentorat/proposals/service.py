@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.audit.service import record, record_child_reads
@@ -15,7 +15,7 @@ from mentorat.auth.principal import Principal, Role
 from mentorat.children import repository as children_repository
 from mentorat.errors import Conflict, Forbidden
 from mentorat.kit.clock import today_in
-from mentorat.kit.pagination import paginate
+from mentorat.kit.pagination import paginate_rows
 from mentorat.kit.repository import flush, one_or_404
 from mentorat.matching.loading import id_in, load_children, load_exclusions, load_mentors
 from mentorat.matching.scoring import REASON_CODES, Reason, Weights, explanation_json, score_pairs
@@ -75,21 +75,29 @@ async def list_proposals(
     *,
     status: str | None,
     child_id: uuid.UUID | None = None,
+    run_id: uuid.UUID | None = None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Proposal], str | None]:
-    """A child out of scope is filtered like any other: an empty list."""
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The page as the API shows it, read with its names in one statement. A child or a run
+    out of scope is filtered like any other: an empty list. A dry run's simulated proposals
+    are listed only when its `run_id` is asked for."""
     statement = scoped(principal)
     if status is not None:
         statement = statement.where(Proposal.status == status)
     if child_id is not None:
         statement = statement.where(Proposal.child_id == child_id)
-    proposals, next_cursor = await paginate(
-        session, statement, [Proposal.created_at, Proposal.id], limit=limit, cursor=cursor,
-        scope="proposals", filters={"status": status, "child_id": child_id},
+    if run_id is not None:
+        statement = statement.where(Proposal.run_id == run_id)
+    else:
+        statement = statement.where(Proposal.status != "simulated")
+    rows, next_cursor = await paginate_rows(
+        session, readable(statement), [Proposal.created_at, Proposal.id],
+        lambda row: (row[0].created_at, row[0].id), limit=limit, cursor=cursor,
+        scope="proposals", filters={"status": status, "child_id": child_id, "run_id": run_id},
     )  # fmt: skip
-    await audit_reads(session, principal, proposals, via="proposals")
-    return proposals, next_cursor
+    await audit_reads(session, principal, [row[0] for row in rows], via="proposals")
+    return [view_of(principal, row) for row in rows], next_cursor
 
 
 async def create_proposal(
@@ -198,58 +206,72 @@ async def _audit(
     )  # fmt: skip
 
 
+def readable(statement: Select[Any]) -> Select[Any]:
+    """`statement` (of Proposal rows) with what a reader needs beside each proposal, in the
+    same statement: the child's first name, reference and commune, the mentor's name, the
+    mentorship it became."""
+    return (
+        statement.join(Child, Child.id == Proposal.child_id)
+        .join(Mentor, Mentor.id == Proposal.mentor_id)
+        .outerjoin(Mentorship, Mentorship.proposal_id == Proposal.id)
+        .add_columns(
+            Child.first_name.label("child_first_name"),
+            Child.reference.label("child_reference"),
+            Child.commune.label("child_commune"),
+            (Mentor.first_name + " " + Mentor.last_name).label("mentor_name"),
+            Mentorship.id.label("mentorship_id"),
+        )
+    )
+
+
+def view_of(principal: Principal, row: Row[Any]) -> dict[str, Any]:
+    """A row of `readable(...)` as the API shows it to `principal`: the association side sees
+    the child's first name only."""
+    p: Proposal = row[0]
+    educator_side = principal.role in EDUCATOR_SIDE
+    return {
+        "id": p.id,
+        "run_id": p.run_id,
+        "status": p.status,
+        "child_id": p.child_id if educator_side else None,
+        "child_reference": row.child_reference if educator_side else None,
+        "child_first_name": row.child_first_name,
+        "child_commune": row.child_commune if educator_side else None,
+        "mentor_id": p.mentor_id,
+        "mentor_name": row.mentor_name,
+        "score": p.score,
+        "explanation": p.explanation,
+        "validated_at": p.validated_at,
+        "validated_by_name": p.validated_by_name,
+        "mentor_accepted_at": p.mentor_accepted_at,
+        "mentor_accepted_by_name": p.mentor_accepted_by_name,
+        "decided_at": p.decided_at,
+        "decline_reason": p.decline_reason,
+        "mentorship_id": row.mentorship_id,
+        "published_at": p.published_at,
+        "version": p.version,
+        "created_at": p.created_at,
+    }
+
+
+async def views_of_ids(
+    session: AsyncSession, principal: Principal, proposal_ids: list[uuid.UUID]
+) -> list[dict[str, Any]]:
+    """The proposals of these ids as the API shows them, read afresh in one statement, in the
+    order of `proposal_ids`."""
+    if not proposal_ids:
+        return []
+    rows = (
+        await session.execute(
+            readable(select(Proposal).where(id_in(Proposal.id, proposal_ids))),
+            execution_options={"populate_existing": True},
+        )
+    ).all()
+    by_id = {row[0].id: view_of(principal, row) for row in rows}
+    return [by_id[proposal_id] for proposal_id in proposal_ids]
+
+
 async def views(
     session: AsyncSession, principal: Principal, proposals: list[Proposal]
 ) -> list[dict[str, Any]]:
-    if not proposals:
-        return []
-    child_names = dict(
-        (
-            await session.execute(
-                select(Child.id, Child.first_name).where(
-                    id_in(Child.id, [p.child_id for p in proposals])
-                )
-            )
-        ).all()
-    )
-    mentor_names = {
-        row.id: f"{row.first_name} {row.last_name}"
-        for row in await session.execute(
-            select(Mentor.id, Mentor.first_name, Mentor.last_name).where(
-                id_in(Mentor.id, [p.mentor_id for p in proposals])
-            )
-        )
-    }
-    mentorships = dict(
-        (
-            await session.execute(
-                select(Mentorship.proposal_id, Mentorship.id).where(
-                    id_in(Mentorship.proposal_id, [p.id for p in proposals])
-                )
-            )
-        ).all()
-    )
-    educator_side = principal.role in EDUCATOR_SIDE
-    return [
-        {
-            "id": p.id,
-            "run_id": p.run_id,
-            "status": p.status,
-            "child_id": p.child_id if educator_side else None,
-            "child_first_name": child_names[p.child_id],
-            "mentor_id": p.mentor_id,
-            "mentor_name": mentor_names[p.mentor_id],
-            "score": p.score,
-            "explanation": p.explanation,
-            "validated_at": p.validated_at,
-            "validated_by_name": p.validated_by_name,
-            "mentor_accepted_at": p.mentor_accepted_at,
-            "mentor_accepted_by_name": p.mentor_accepted_by_name,
-            "decided_at": p.decided_at,
-            "decline_reason": p.decline_reason,
-            "mentorship_id": mentorships.get(p.id),
-            "version": p.version,
-            "created_at": p.created_at,
-        }
-        for p in proposals
-    ]
+    return await views_of_ids(session, principal, [p.id for p in proposals])
