@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorat.audit.service import record
 from mentorat.auth.principal import Principal
 from mentorat.errors import Conflict, InvalidInput
-from mentorat.events.outbox import NewEvent, emit
 from mentorat.kit.clock import today_in
 from mentorat.kit.repository import caller_conflict, flush, one_or_404
 from mentorat.matching.loading import (
@@ -46,6 +45,7 @@ from mentorat.matching.scoring import (
     explanations_json,
     score_pairs,
 )
+from mentorat.matching.writing import proposals_created
 from mentorat.models import Child, MatchingRun, Mentor, Mentorship, Proposal
 from mentorat.models.mentorship import LIVE_MENTORSHIP_STATES
 
@@ -135,7 +135,7 @@ async def publish(
         session, principal, "update", "proposal", ids,
         departement_code=run.departement_code, details={"step": "published", "run_id": str(run.id)},
     )  # fmt: skip
-    await _emit_created(session, run, proposals)
+    await session.execute(proposals_created(run.id, ids))
     still_simulated = await session.scalar(
         select(func.count())
         .select_from(Proposal)
@@ -353,34 +353,3 @@ async def _children_held(session: AsyncSession, child_ids: list[uuid.UUID]) -> s
         id_in(Mentorship.child_id, child_ids), Mentorship.state.in_(LIVE_MENTORSHIP_STATES)
     )
     return set((await session.scalars(pending.union(mentored))).all())
-
-
-async def _emit_created(session: AsyncSession, run: MatchingRun, proposals: list[Proposal]) -> None:
-    associations = dict(
-        (
-            await session.execute(
-                select(Mentor.id, Mentor.association_id).where(
-                    id_in(Mentor.id, sorted({proposal.mentor_id for proposal in proposals}))
-                )
-            )
-        ).all()
-    )
-    await emit(
-        session,
-        [
-            NewEvent(
-                type="proposal.created",
-                entity_type="proposal",
-                entity_id=proposal.id,
-                departement_code=run.departement_code,
-                association_id=associations[proposal.mentor_id],
-                data={
-                    "status": "pending",
-                    "run_id": str(run.id),
-                    "child_id": str(proposal.child_id),
-                    "mentor_id": str(proposal.mentor_id),
-                },
-            )
-            for proposal in proposals
-        ],
-    )

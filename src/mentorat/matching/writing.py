@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.matching.explanation_text import explanation_texts
+from mentorat.matching.loading import id_in
 from mentorat.matching.scoring import REASON_CODES, FeasiblePairs, Reason
 from mentorat.matching.solver import Solution
 from mentorat.models import Event, MatchingRun, MatchingRunUnmatched, Mentor, Proposal
@@ -128,9 +129,10 @@ def unmatched_records(
     ]
 
 
-def proposals_created(run_id: uuid.UUID) -> Any:
-    """One INSERT ... SELECT: a `proposal.created` event per pending proposal of the run, in
-    the département's scope and the mentor's association's."""
+def proposals_created(run_id: uuid.UUID, proposal_ids: list[uuid.UUID] | None = None) -> Any:
+    """One INSERT ... SELECT: a `proposal.created` event per pending proposal of the run (or
+    those of `proposal_ids` only: a publication), in the département's scope and the mentor's
+    association's."""
     data = func.jsonb_build_object(
         *("run_id", Proposal.run_id, "child_id", Proposal.child_id),
         *("mentor_id", Proposal.mentor_id, "status", Proposal.status, "score", Proposal.score),
@@ -148,5 +150,7 @@ def proposals_created(run_id: uuid.UUID) -> Any:
         .where(Proposal.run_id == run_id, Proposal.status == "pending")
         .order_by(Proposal.child_id)
     )
+    if proposal_ids is not None:
+        source = source.where(id_in(Proposal.id, proposal_ids))
     columns = ["type", "entity_type", "entity_id", "departement_code", "association_id", "data"]
     return insert(Event).from_select(columns, source)
