@@ -88,6 +88,8 @@ class Mentor(MatchingProfileMixin, TimestampMixin, VersionedMixin, Base):
             postgresql_where="deleted_at IS NULL",
         ),
         Index("ix_mentor_page", "created_at", "id"),
+        # Room on each page for the recount of places_held to be a HOT update (migration 0018).
+        {"postgresql_with": {"fillfactor": 80}},
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
