@@ -88,6 +88,9 @@ class MatchingRun(TimestampMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Attempts at running it so far: a worker that claims it adds one, and its results are
+    # written only while the run is still at that attempt (a superseded worker writes nothing).
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
 
 
 class Proposal(TimestampMixin, VersionedMixin, Base):
