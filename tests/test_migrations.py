@@ -79,7 +79,9 @@ async def _leftovers(url: URL) -> dict[str, set[str]]:
     return {kind: await _query(url, sql) for kind, sql in LEFTOVERS.items()}
 
 
-def _not_the_queue(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def _not_the_queue(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """The job queue's tables are procrastinate's (migration 0013), not described by models."""
     table = obj if type_ == "table" else getattr(obj, "table", None)
     table_name = getattr(table, "name", name) or ""

@@ -172,6 +172,7 @@ class Run(ReadSchema):
                     },
                     "error_code": None,
                     "error": None,
+                    "attempt": 1,
                     "created_at": "2026-11-25T08:00:00Z",
                     "started_at": "2026-11-25T08:00:01Z",
                     "finished_at": "2026-11-25T08:00:02Z",
@@ -206,8 +207,15 @@ class Run(ReadSchema):
         description="Why a failed run failed; the detail is logged under the run id."
     )
     error: str | None = Field(description="The same, as one sentence.")
+    attempt: int = Field(
+        description="Attempts at running it so far: 0 while first queued; more than 1 when a "
+        "worker stopped during the run and another took it up again (back to `queued` "
+        "meanwhile). Only the last attempt writes results."
+    )
     created_at: datetime = Field(description="When the run was requested (UTC).")
-    started_at: datetime | None = Field(description="When the run started; null while queued.")
+    started_at: datetime | None = Field(
+        description="When the run's first attempt started; null while first queued."
+    )
     finished_at: datetime | None = Field(description="When the run ended; null until then.")
 
 
