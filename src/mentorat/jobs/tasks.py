@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
 
 from procrastinate import JobContext
 from procrastinate import jobs as procrastinate_jobs
@@ -109,7 +108,7 @@ async def _retry_or_fail(
                 session,
                 query=procrastinate_sql.queries["retry_job"],
                 job_id=job.id,
-                retry_at=datetime.now(UTC),
+                retry_at=None,  # due at once
                 new_priority=None,
                 new_queue_name=queue,
                 new_lock=None,
