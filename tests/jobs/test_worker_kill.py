@@ -157,6 +157,12 @@ async def test_a_killed_worker_s_run_is_finished_by_another_once(
         assert all_proposals == len(proposals)
         # One job, retried once (procrastinate counts the attempts that ended: 2).
         assert [tuple(job) for job in jobs] == [("succeeded", 2)]
+        # SIGTERM stops the idle worker cleanly, unregistered.
+        workers[1].send_signal(signal.SIGTERM)
+        assert workers[1].wait(30) == 0
+        async with sessions() as session:
+            registered = await session.scalar(text("SELECT count(*) FROM procrastinate_workers"))
+        assert registered == 0  # the second unregistered, the first was pruned as stalled
         print(
             f"\nworker kill: heartbeat {HEARTBEAT_SECONDS} s, stalled after "
             f"{STALLED_AFTER_SECONDS} s, sweep every minute: run back in the queue "
