@@ -228,7 +228,8 @@ class DatabaseConnector(procrastinate_connector.BaseAsyncConnector):
 
         async with self.database.engine.connect() as connection:
             raw = (await connection.get_raw_connection()).driver_connection
-            assert raw is not None
+            if raw is None:
+                raise exceptions.ConnectorException("No asyncpg connection to listen on.")
             for channel in channels:
                 await raw.add_listener(channel, listener)
             try:

@@ -76,7 +76,6 @@ async def _retry_or_fail(
     context: JobContext, job: procrastinate_jobs.Job, max_attempts: int
 ) -> None:
     """One stalled job, with its run if it is one, in one transaction."""
-    assert job.id is not None
     database = database_of(context)
     connector = context.app.connector
     async with database.sessionmaker() as session:
