@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
+
+from procrastinate.periodic import PeriodicRegistry
 
 from mentorat.jobs.app import connector, jobs_app
 from mentorat.kit.db import Database
@@ -30,26 +32,37 @@ async def run_worker(
 ) -> None:
     """Run jobs until stopped (SIGINT/SIGTERM with `install_signal_handlers`, or cancelled):
     a stop lets the jobs running finish, then unregisters the worker. With `wait=False`, stop
-    once the queues are empty.
+    once the queues are empty, without deferring the periodic jobs (only what is queued runs).
 
     Every job of this process runs on `database`; one process runs one worker at a time.
     """
     connector.use(database)
     try:
-        await jobs_app.run_worker_async(
-            concurrency=concurrency,
-            queues=list(queues) if queues else None,
-            name=name,
-            wait=wait,
-            listen_notify=wait and not connector.serialized,
-            install_signal_handlers=install_signal_handlers,
-            update_heartbeat_interval=settings.worker_heartbeat_seconds,
-            stalled_worker_timeout=settings.worker_stalled_after_seconds,
-            additional_context={"settings": settings, "progress": progress},
-            worker_middleware=[connector.one_at_a_time],
-        )
+        with contextlib.nullcontext() if wait else _without_periodic_jobs():
+            await jobs_app.run_worker_async(
+                concurrency=concurrency,
+                queues=list(queues) if queues else None,
+                name=name,
+                wait=wait,
+                listen_notify=wait and not connector.serialized,
+                install_signal_handlers=install_signal_handlers,
+                update_heartbeat_interval=settings.worker_heartbeat_seconds,
+                stalled_worker_timeout=settings.worker_stalled_after_seconds,
+                additional_context={"settings": settings, "progress": progress},
+                worker_middleware=[connector.one_at_a_time],
+            )
     finally:
         connector.use(None)
+
+
+@contextlib.contextmanager
+def _without_periodic_jobs() -> Iterator[None]:
+    registry = jobs_app.periodic_registry
+    jobs_app.periodic_registry = PeriodicRegistry()
+    try:
+        yield
+    finally:
+        jobs_app.periodic_registry = registry
 
 
 async def run_until_idle(database: Database, settings: Settings | None = None) -> None:
