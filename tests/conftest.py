@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -21,6 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from mentorat.app import create_app
+from mentorat.jobs.worker import run_until_idle
 from mentorat.kit.db import Database, async_url, sync_url, upgrade
 from mentorat.kit.embedded import embedded_server
 from mentorat.settings import Settings
@@ -117,11 +119,32 @@ def app(settings: Settings) -> FastAPI:
     return create_app(settings)
 
 
+class AppClient(httpx.AsyncClient):
+    """httpx's client on the app, with the test's Database (to run the jobs it queued)."""
+
+    def __init__(self, database: Database, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.database = database
+        self.settings = settings
+
+
+async def run_queued_jobs(client: httpx.AsyncClient) -> None:
+    """Runs the jobs this test's requests queued (matching runs, and the jobs they queue) with
+    procrastinate's worker, one at a time, in the test's transaction, until none is left."""
+    if not isinstance(client, AppClient):
+        raise TypeError("run_queued_jobs needs the `client` fixture's client.")
+    await run_until_idle(client.database, client.settings)
+
+
 @pytest.fixture
-async def client(app: FastAPI, database: Database) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    app: FastAPI, database: Database, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
     app.state.database = database  # this test's rolled-back transaction
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with AppClient(
+        database, settings, transport=transport, base_url="http://testserver"
+    ) as client:
         yield client
 
 

@@ -79,8 +79,19 @@ async def _leftovers(url: URL) -> dict[str, set[str]]:
     return {kind: await _query(url, sql) for kind, sql in LEFTOVERS.items()}
 
 
+def _not_the_queue(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """The job queue's tables are procrastinate's (migration 0013), not described by models."""
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    table_name = getattr(table, "name", name) or ""
+    return not table_name.startswith("procrastinate_")
+
+
 def _schema_diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": _not_the_queue}
+    )
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -18,6 +18,7 @@ from mentorat.auth.oidc import OidcVerifier
 from mentorat.auth.ratelimit import AuthFailureLimiter
 from mentorat.children.router import router as children_router
 from mentorat.departements.router import router as departements_router
+from mentorat.jobs.worker import in_process_worker
 from mentorat.kit.caching import GZIP_MINIMUM_BYTES, NoStoreMiddleware
 from mentorat.kit.cors import install_cors
 from mentorat.kit.db import Database, database_url
@@ -31,7 +32,6 @@ from mentorat.kit.problems import install_problem_handlers
 from mentorat.kit.query import reject_unknown_query_parameters
 from mentorat.matching.router import children_router as matching_children_router
 from mentorat.matching.router import runs_router as matching_runs_router
-from mentorat.matching.service import recover_abandoned_runs
 from mentorat.mentors.router import router as mentors_router
 from mentorat.mentorships.router import router as mentorships_router
 from mentorat.metrics import install_metrics
@@ -52,8 +52,11 @@ follows each mentorship over time. Every endpoint under `/v1` needs `Authorizati
 """
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
-    """The ASGI app. Tests pass their own `database`; otherwise the lifespan builds it."""
+def create_app(
+    settings: Settings | None = None, database: Database | None = None, *, worker: bool = False
+) -> FastAPI:
+    """The ASGI app. Tests pass their own `database`; otherwise the lifespan builds it. With
+    `worker`, the lifespan also runs a worker in the process (`mentorat serve`)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -66,9 +69,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         with database_url(settings) as url:
             own = Database.from_url(url, settings)
             app.state.database = own
-            await recover_abandoned_runs(own)
             try:
-                yield
+                if worker:
+                    async with in_process_worker(own, settings):
+                        yield
+                else:
+                    yield
             finally:
                 await own.engine.dispose()
 

@@ -1,5 +1,5 @@
-"""The `mentorat` command: serve, migrate, demo data, tokens, matching runs, retention,
-imports and reports."""
+"""The `mentorat` command: serve, workers, migrate, demo data, tokens, matching runs,
+retention, imports and reports."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import typer
 from pydantic import SecretStr, ValidationError
@@ -173,8 +173,17 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Load the Mayenne demo data set.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 53,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run a worker in this process (default); --no-worker leaves the jobs to "
+            "`mentorat worker` processes.",
+        ),
+    ] = True,
 ) -> None:
-    """Migrate the database, then serve the API (embedded PostgreSQL without a URL)."""
+    """Migrate the database, then serve the API (embedded PostgreSQL without a URL) and, unless
+    --no-worker, run the queued jobs (matching runs, deliveries, reminders) in the same process."""
     import uvicorn
 
     from mentorat.app import create_app
@@ -183,7 +192,46 @@ def serve(
     if demo:
         tokens = _run_in_session(settings, url, lambda database: _load_demo(database, seed))
         _print_tokens(tokens, host, port)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    uvicorn.run(create_app(settings, worker=worker), host=host, port=port, log_config=None)
+
+
+@app.command()
+def worker(
+    context: typer.Context,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=100, help="Jobs run at the same time (default MENTORAT_WORKER_CONCURRENCY)."
+        ),
+    ] = None,
+    queue: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--queue",
+            help="Only the jobs of this queue (repeat for several): matching, default. "
+            "Default: every queue.",
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option(help="The worker's name in the logs.")] = "worker",
+) -> None:
+    """Run queued jobs until SIGINT or SIGTERM, which let the running jobs finish. Start any
+    number, on any machine that reaches PostgreSQL."""
+    from mentorat.jobs.worker import run_worker
+
+    # On SIGINT or SIGTERM the worker stops fetching and lets its jobs finish; a second one
+    # ends the command at once (the run it leaves goes back to the queue by the sweep).
+    settings, url = _prepared_settings(context)
+
+    async def work(database: Database) -> None:
+        await run_worker(
+            database,
+            settings,
+            concurrency=concurrency or settings.worker_concurrency,
+            queues=queue or None,
+            name=name,
+        )
+
+    _run_in_session(settings, url, work)
 
 
 @app.command()
@@ -338,6 +386,7 @@ def match(
     from rich.table import Table
 
     from mentorat.errors import MentoratError
+    from mentorat.jobs.worker import run_worker
     from mentorat.matching import service
     from mentorat.matching.schemas import RunCreate
 
@@ -355,8 +404,11 @@ def match(
     operator = Principal(id=UUID(int=0), name="mentorat match (CLI)", role=Role.admin)
 
     async def work(database: Database) -> dict[str, object]:
+        # The run is a job like any other, on a queue of this command's own that its worker
+        # runs here. Should this command die, the sweep gives the run to the other workers.
+        own_queue = f"match-{uuid4().hex[:12]}"
         async with database.sessionmaker() as session:
-            run = await service.create_run(session, operator, parameters)
+            run = await service.create_run(session, operator, parameters, queue=own_queue)
             await session.commit()
         with Progress(
             TextColumn("[bold]{task.description:<10}"),
@@ -373,7 +425,15 @@ def match(
                 done = MATCH_PHASES.index(phase) if phase in MATCH_PHASES else 0
                 bar.update(task, description=phase, completed=done, detail=detail)
 
-            await service.execute_run(database, run.id, progress)
+            await run_worker(
+                database,
+                settings,
+                queues=[own_queue],
+                name="match",
+                install_signal_handlers=False,
+                wait=False,
+                progress=progress,
+            )
         async with database.sessionmaker() as session:
             finished = await session.get(service.MatchingRun, run.id)
             if finished is None:

@@ -1,4 +1,5 @@
-"""Prometheus metrics at /metrics: requests, latencies, matching runs and the database pool.
+"""Prometheus metrics at /metrics: requests, latencies, matching runs, the job queue and the
+database pool.
 
 Each app has its own registry (tests build several apps in one process). Requests are labelled
 by route template (`/v1/children/{child_id}`), never by raw path, so ids never become labels;
@@ -20,6 +21,8 @@ from prometheus_fastapi_instrumentator import metrics as http_metrics
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from mentorat.jobs.app import QUEUES
+from mentorat.jobs.figures import QueueFigures, queue_figures
 from mentorat.kit.session import get_database
 from mentorat.models import MatchingRun
 from mentorat.models.matching import RUN_STATUSES
@@ -100,6 +103,26 @@ def install_metrics(app: FastAPI) -> None:
         ["status"],
         registry=registry,
     )
+    jobs_gauges = {
+        "waiting": Gauge(
+            "mentorat_jobs_waiting",
+            "Jobs due and waiting for a worker, by queue (the same figure in every process).",
+            ["queue"],
+            registry=registry,
+        ),
+        "running": Gauge(
+            "mentorat_jobs_running",
+            "Jobs a worker is running, by queue.",
+            ["queue"],
+            registry=registry,
+        ),
+        "oldest_waiting_seconds": Gauge(
+            "mentorat_jobs_oldest_waiting_seconds",
+            "How long the oldest job due has waited for a worker, by queue (0: none waits).",
+            ["queue"],
+            registry=registry,
+        ),
+    }
     registry.register(RUN_PHASE_SECONDS)
     registry.register(PoolCollector(app))
 
@@ -113,6 +136,18 @@ def install_metrics(app: FastAPI) -> None:
         else:
             for status in RUN_STATUSES:
                 runs.labels(status=status).set(counts.get(status, 0))
+        try:
+            figures = await queue_figures(get_database(request))
+        except (SQLAlchemyError, OSError):
+            log.warning("metrics: the job queue could not be read", exc_info=True)
+        else:
+            by_queue = {figure.queue: figure for figure in figures}
+            for gauge in jobs_gauges.values():
+                gauge.clear()
+            for queue in sorted(set(QUEUES) | set(by_queue)):
+                figure = by_queue.get(queue, QueueFigures(queue, 0, 0, 0.0))
+                for name, gauge in jobs_gauges.items():
+                    gauge.labels(queue=queue).set(getattr(figure, name))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -108,6 +108,37 @@ class Settings(BaseSettings):
         "key generated once and kept in PostgreSQL.",
     )
 
+    # Workers (README, "Workers").
+    worker_concurrency: int = Field(
+        default=1, ge=1, le=100, description="Jobs a worker runs at the same time."
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10, gt=0, le=300, description="A worker says it is alive this often."
+    )
+    worker_stalled_after_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="A worker silent for this long is taken for dead: the sweep (every "
+        "minute) gives its jobs to other workers.",
+    )
+    job_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Attempts at a job whose workers died before it is failed (a run: "
+        "`abandoned`).",
+    )
+
+    @model_validator(mode="after")
+    def _heartbeat_within_stall(self) -> Self:
+        if self.worker_heartbeat_seconds >= self.worker_stalled_after_seconds:
+            raise ValueError(
+                "MENTORAT_WORKER_HEARTBEAT_SECONDS must be below "
+                "MENTORAT_WORKER_STALLED_AFTER_SECONDS"
+            )
+        return self
+
     # Personal data lifetime (README, "Personal data").
     idempotency_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="How long an Idempotency-Key answer is kept."

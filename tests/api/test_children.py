@@ -16,6 +16,7 @@ from tests.api.support import (
     row,
     walk_pages,
 )
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, child_body, create_child
 
 CHILDREN = "/v1/children"
@@ -247,6 +248,7 @@ class TestChildConcurrency:
             "/v1/matching-runs", json={"dry_run": True}, headers=actors.manager_53
         )
         assert response.status_code == 202, response.text
+        await run_queued_jobs(client)
         run = await client.get(
             f"/v1/matching-runs/{response.json()['id']}", headers=actors.manager_53
         )

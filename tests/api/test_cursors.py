@@ -19,6 +19,7 @@ from mentorat.kit.cursors import read_cursor, sign_cursor
 from mentorat.kit.db import Database
 from mentorat.settings import Settings
 from tests.api.support import assert_problem
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, create_child
 from tests.mentorships.support import make_mentorship
 
@@ -117,6 +118,7 @@ class TestForgedCursors:
         for _ in range(2):
             response = await client.post("/v1/matching-runs", json=body, headers=actors.manager_53)
             assert response.status_code == 202, response.text
+            await run_queued_jobs(client)  # one run at a time per département
             runs.append(response.json()["id"])
         cursor = await first_cursor(
             client, f"/v1/matching-runs/{runs[0]}/unmatched", actors.manager_53

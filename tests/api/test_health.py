@@ -23,7 +23,11 @@ class TestProbes:
         assert response.status_code == 200, response.text
         head = head_revision()
         assert head is not None
-        assert response.json() == {"status": "ok", "revision": head, "expected": head}
+        body = response.json()
+        queue = body.pop("queue")
+        assert body == {"status": "ok", "revision": head, "expected": head}
+        # Nothing queued in this test's transaction.
+        assert queue == {"waiting": 0, "running": 0, "oldest_waiting_seconds": 0, "queues": {}}
 
     async def test_every_answer_carries_a_request_id(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/healthz", headers={"X-Request-ID": "probe-42"})

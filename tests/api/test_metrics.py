@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
+from mentorat.jobs.worker import run_until_idle
 from mentorat.kit.db import Database
 from mentorat.settings import Settings
 from tests.api.own_apps import app_with, client_of
@@ -100,11 +101,12 @@ class TestRequests:
 
 class TestMatchingRuns:
     async def test_runs_by_status_and_phase_durations(
-        self, operator: httpx.AsyncClient, actors: Actors
+        self, operator: httpx.AsyncClient, database: Database, actors: Actors
     ) -> None:
         before = await scrape(operator)
         response = await operator.post("/v1/matching-runs", json={}, headers=actors.manager_53)
         assert response.status_code == 202, response.text
+        await run_until_idle(database)
         run = await operator.get(
             f"/v1/matching-runs/{response.json()['id']}", headers=actors.manager_53
         )

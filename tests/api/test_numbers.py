@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mentorat.kit.db import Database
 from tests.api.support import assert_problem
+from tests.conftest import AppClient, run_queued_jobs
 from tests.factories import LAVAL, Actors, child_body, create_child, create_mentor, mentor_body
 from tests.mentorships.support import accepted_offer_body, recommend
 
@@ -115,6 +116,7 @@ class TestTinyNumbers:
         assert candidates.status_code == 200, candidates.text
         assert proposal.status_code in (201, 409), proposal.text
         assert run.status_code == 202, run.text
+        await run_queued_jobs(client)
         status = (await client.get(f"{RUNS}/{run.json()['id']}", headers=actors.manager_53)).json()
         assert status["status"] == "succeeded", status
 
@@ -192,6 +194,7 @@ class TestPrecision:
         )
 
         assert response.status_code == 202, response.text
+        await run_queued_jobs(client)
         run = (
             await client.get(f"{RUNS}/{response.json()['id']}", headers=actors.manager_53)
         ).json()
@@ -221,10 +224,13 @@ async def rolled_back_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client whose writes go to a savepoint rolled back after one example."""
     savepoint = await connection.begin_nested()
-    app.state.database = Database.on_connection(connection)
+    database = Database.on_connection(connection)
+    app.state.database = database
     try:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with AppClient(
+            database, app.state.settings, transport=transport, base_url="http://testserver"
+        ) as client:
             yield client
     finally:
         if savepoint.is_active:
@@ -334,6 +340,7 @@ class TestAnyNumberInRange:
                 assert (needed_hours * 2) % 1
             else:
                 assert run.status_code == 202, run.text
+                await run_queued_jobs(client)
                 done = await client.get(f"{RUNS}/{run.json()['id']}", headers=actors.manager_53)
                 assert done.json()["status"] == "succeeded", done.json()
 

@@ -15,6 +15,7 @@ from mentorat.errors import Conflict
 from mentorat.kit.clock import today_in
 from mentorat.matching import publishing
 from mentorat.models import Proposal
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, create_association, create_child, create_mentor
 from tests.matching_api.test_runs import all_pages
 from tests.mentorships.support import assert_problem, count
@@ -28,6 +29,7 @@ async def dry_run(
     """A dry run through the API, finished, and its simulated proposals."""
     response = await client.post(RUNS, json={"dry_run": True, **body}, headers=headers)
     assert response.status_code == 202, response.text
+    await run_queued_jobs(client)
     run = (await client.get(f"{RUNS}/{response.json()['id']}", headers=headers)).json()
     assert run["status"] == "succeeded", run
     proposals = await all_pages(client, f"{RUNS}/{run['id']}/proposals", headers)
@@ -407,6 +409,7 @@ class TestPublishRules:
             RUNS, json={"child_ids": child_ids, "mentor_ids": mentor_ids}, headers=actors.manager_53
         )
         assert response.status_code == 202, response.text
+        await run_queued_jobs(client)
         real = response.json()["id"]
         assert_problem(await publish(client, actors.manager_53, real), 409)
         await session.execute(

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from mentorat.models import Child, Mentor
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, create_child, create_mentor
 from tests.matching_api.test_runs import all_pages
 from tests.mentorships.support import count
@@ -65,6 +66,7 @@ async def run(
         headers=actors.manager_53,
     )
     assert response.status_code == 202, response.text
+    await run_queued_jobs(client)
     return str(response.json()["id"])
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from mentorat.kit.db import async_url, upgrade
 from mentorat.matching.service import RUN_ERROR_SENTENCES, run_error_code
-from tests.conftest import create_database, drop_database
+from tests.conftest import create_database, drop_database, run_queued_jobs
 from tests.factories import Actors
 
 RUNS = "/v1/matching-runs"
@@ -53,7 +53,8 @@ class TestFailedRun:
 
         with caplog.at_level(logging.ERROR, logger="mentorat.matching"):
             response = await client.post(RUNS, json={}, headers=actors.manager_53)
-        assert response.status_code == 202, response.text
+            assert response.status_code == 202, response.text
+            await run_queued_jobs(client)
         run_id = response.json()["id"]
 
         for reader in (actors.manager_53, actors.educator_53, actors.admin):

@@ -46,7 +46,7 @@ from mentorat.models import (
     Mentorship,
     Proposal,
 )
-from tests.conftest import create_database, drop_database
+from tests.conftest import create_database, drop_database, run_queued_jobs
 from tests.factories import Actors, create_association, create_child, create_mentor
 from tests.matching.test_scoring import random_instance
 
@@ -274,6 +274,7 @@ class TestEvents:
                 RUNS, json={**body, "dry_run": dry_run}, headers=actors.manager_53
             )
             assert response.status_code == 202, response.text
+            await run_queued_jobs(client)
             run_id = uuid.UUID(response.json()["id"])
             run = await session.get(MatchingRun, run_id, populate_existing=True)
             assert run is not None and run.status == "succeeded", run and run.error

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.kit.db import Database
 from mentorat.models import MatchingRun, Proposal
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, create_child, create_mentor
 
 RUNS = "/v1/matching-runs"
@@ -48,6 +48,7 @@ async def start_run(
 ) -> dict[str, Any]:
     response = await client.post(RUNS, json=body, headers=headers)
     assert response.status_code == 202, response.text
+    await run_queued_jobs(client)
     run = (await client.get(f"{RUNS}/{response.json()['id']}", headers=headers)).json()
     return run
 
@@ -282,36 +283,3 @@ class TestCandidates:
         assert (await client.get(url, headers=actors.educator_53)).status_code == 404
         assert (await client.get(url, headers=actors.coordinator_b)).status_code == 403
         assert (await client.get(url)).status_code == 401
-
-
-class TestAbandonedRuns:
-    async def test_restart_fails_runs_whose_worker_is_gone_and_spares_live_ones(
-        self, session: AsyncSession, database: Database, engine: AsyncEngine, actors: Actors
-    ) -> None:
-        from mentorat.matching.service import recover_abandoned_runs, run_lock_key
-
-        today = datetime.date.today()
-        weights = {"goals": 0.5, "distance": 0.3, "availability": 0.2}
-        dead = MatchingRun(
-            departement_code="53", requested_by_name="x", status="running", phase="scoring",
-            objective="coverage_first", min_score=0.3, weights=weights, dry_run=False,
-            run_date=today,
-        )  # fmt: skip
-        alive = MatchingRun(
-            departement_code="75", requested_by_name="x", status="running", phase="solving",
-            objective="coverage_first", min_score=0.3, weights=weights, dry_run=False,
-            run_date=today,
-        )  # fmt: skip
-        session.add_all([dead, alive])
-        await session.commit()
-        async with engine.connect() as worker:  # another process, still running `alive`
-            await worker.execute(select(func.pg_advisory_lock(run_lock_key(alive.id))))
-            assert await recover_abandoned_runs(database) == 1
-            await worker.execute(select(func.pg_advisory_unlock(run_lock_key(alive.id))))
-        await session.refresh(dead)
-        await session.refresh(alive)
-        assert (dead.status, alive.status) == ("failed", "running")
-        assert dead.finished_at is not None and "Abandoned" in (dead.error or "")
-        assert not await session.scalar(
-            select(func.count()).select_from(Proposal).where(Proposal.run_id == dead.id)
-        )

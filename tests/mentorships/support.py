@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.models import Association, Child, Mentor
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, create_assessment, create_child, create_mentor
 
 PROBLEM = "application/problem+json"
@@ -175,6 +176,7 @@ async def run_proposal(
         headers=actors.manager_53,
     )
     assert response.status_code == 202, response.text
+    await run_queued_jobs(client)
     run = (
         await client.get(f"/v1/matching-runs/{response.json()['id']}", headers=actors.manager_53)
     ).json()

@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, create_child, create_mentor
 from tests.mentorships.support import assert_problem, count
 
@@ -31,6 +32,7 @@ async def pending_proposals(
         headers=actors.manager_53,
     )
     assert response.status_code == 202, response.text
+    await run_queued_jobs(client)
     run_id = response.json()["id"]
     page = await client.get(
         f"/v1/matching-runs/{run_id}/proposals", params={"limit": 200}, headers=actors.manager_53
@@ -52,6 +54,7 @@ async def proposal_of_75(client: httpx.AsyncClient, actors: Actors) -> dict[str,
         headers=actors.admin,
     )
     assert response.status_code == 202, response.text
+    await run_queued_jobs(client)
     page = await client.get(
         f"/v1/matching-runs/{response.json()['id']}/proposals", headers=actors.admin
     )

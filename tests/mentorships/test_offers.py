@@ -20,6 +20,7 @@ from mentorat.models import OfferConsent
 from mentorat.models.legal import CONSENT_PARTIES, REQUIRED_PARTIES
 from mentorat.offers.exceptions import ConsentAlreadyRecorded, OfferDecided
 from mentorat.offers.service import consent_problems
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, create_assessment
 from tests.mentorships.support import (
     add_consent,
@@ -620,6 +621,7 @@ class TestEligibility:
             headers=actors.manager_53,
         )
         assert response.status_code == 202, response.text
+        await run_queued_jobs(client)
         run = (
             await client.get(
                 f"/v1/matching-runs/{response.json()['id']}", headers=actors.manager_53

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors
 from tests.mentorships.support import (
     assert_problem,
@@ -265,6 +266,7 @@ class TestNotPending:
             headers=actors.manager_53,
         )
         run_id = response.json()["id"]
+        await run_queued_jobs(client)
         (simulated,) = (
             await client.get(f"/v1/matching-runs/{run_id}/proposals", headers=actors.manager_53)
         ).json()["items"]

@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.models import Association
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, child_body
 from tests.mentorships.support import accepted_offer_body, days_ago, new_child, new_mentor
 from tests.privacy.support import get_ok, mentorship_life, new_marker, post_twice, tables_holding
@@ -86,6 +87,7 @@ class TestChildPurge:
             headers=actors.manager_53,
         )
         assert response.status_code == 202, response.text
+        await run_queued_jobs(client)
         run = response.json()
         run_proposals = await get_ok(
             client, f"/v1/matching-runs/{run['id']}/proposals", actors.manager_53

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, create_child
 from tests.mentorships.support import make_mentorship, new_child, new_mentor, run_proposal
 
@@ -107,6 +108,7 @@ class TestEveryReadOfAChildIsAudited:
             headers=actors.manager_53,
         )
         assert response.status_code == 202, response.text
+        await run_queued_jobs(client)
         run = f"/v1/matching-runs/{response.json()['id']}"
         response = await client.get(f"{run}/unmatched", headers=actors.educator_53)
         assert [item["child_id"] for item in response.json()["items"]] == [str(unmatched.id)]

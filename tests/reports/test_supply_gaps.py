@@ -24,6 +24,7 @@ from mentorat.auth.principal import Role
 from mentorat.models import Association, Child, Mentor
 from mentorat.profile import WeeklySlot, availability_to_bytes
 from tests.api.support import assert_problem
+from tests.conftest import run_queued_jobs
 from tests.factories import (
     bearer,
     create_association,
@@ -275,6 +276,7 @@ class TestKnownDepartement:
             json={"departement_code": "22", "dry_run": True},
         )
         assert run.status_code == 202, run.text
+        await run_queued_jobs(client)
         proposals = (
             await client.get(
                 f"/v1/matching-runs/{run.json()['id']}/proposals",

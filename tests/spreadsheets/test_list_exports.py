@@ -7,6 +7,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.api.support import assert_problem
+from tests.conftest import run_queued_jobs
 from tests.factories import Actors, create_child
 from tests.spreadsheets.support import CSV, XLSX, read_csv, read_xlsx
 
@@ -88,6 +89,7 @@ class TestRunExports:
             headers=actors.manager_53,
         )
         assert created.status_code == 202, created.text
+        await run_queued_jobs(client)
         run = f"/v1/matching-runs/{created.json()['id']}"
         status = (await client.get(run, headers=actors.manager_53)).json()["status"]
         assert status == "succeeded"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.auth.dependencies import ChildReader, ChildWriter, RunManager, RunReader
@@ -12,7 +12,7 @@ from mentorat.kit.openapi import documented_headers
 from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import IsoDate
-from mentorat.kit.session import DbSession, get_database
+from mentorat.kit.session import DbSession
 from mentorat.matching import exclusions, publishing, service
 from mentorat.matching.schemas import (
     CandidateList,
@@ -50,22 +50,20 @@ children_router = APIRouter(
     summary="Start a batch matching run",
 )
 async def create_run(
-    request: Request,
     session: DbSession,
     principal: RunManager,
     body: RunCreate,
-    background: BackgroundTasks,
     response: Response,
     idempotent: IdempotencyDep,
 ) -> Run | Response:
-    """Queues the run and answers at once; follow it with GET /v1/matching-runs/{id}.
+    """Queues the run (a job for the workers, written with it) and answers at once; follow
+    it with GET /v1/matching-runs/{id}.
 
     One run at a time per département: while one is queued or running, another is a 409.
     """
     if idempotent.replay is not None:
         return idempotent.replay
     run = await service.create_run(session, principal, body)
-    background.add_task(service.execute_run, get_database(request), run.id)
     return await respond_created(
         idempotent,
         response,

@@ -175,6 +175,7 @@ class Run(ReadSchema):
                     "published_at": None,
                     "published_by_name": None,
                     "published_count": 0,
+                    "attempt": 1,
                     "created_at": "2026-11-25T08:00:00Z",
                     "started_at": "2026-11-25T08:00:01Z",
                     "finished_at": "2026-11-25T08:00:02Z",
@@ -219,8 +220,15 @@ class Run(ReadSchema):
     published_count: int = Field(
         default=0, description="How many of a dry run's proposals have been published so far."
     )
+    attempt: int = Field(
+        description="Attempts at running it so far: 0 while first queued; more than 1 when a "
+        "worker stopped during the run and another took it up again (back to `queued` "
+        "meanwhile). Only the last attempt writes results."
+    )
     created_at: datetime = Field(description="When the run was requested (UTC).")
-    started_at: datetime | None = Field(description="When the run started; null while queued.")
+    started_at: datetime | None = Field(
+        description="When the run's first attempt started; null while first queued."
+    )
     finished_at: datetime | None = Field(description="When the run ended; null until then.")
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-import zlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import anyio
@@ -20,6 +19,8 @@ from mentorat.audit.service import record, record_child_reads
 from mentorat.auth.principal import Principal, Role
 from mentorat.children import repository as children_repository
 from mentorat.errors import InvalidInput, NotFound
+from mentorat.events.outbox import NewEvent, emit
+from mentorat.jobs.app import MATCHING_QUEUE, RUN_TASK, jobs_app
 from mentorat.kit.clock import today_in
 from mentorat.kit.db import Database
 from mentorat.kit.db_errors import database_error, database_unavailable, query_cancelled
@@ -54,6 +55,7 @@ from mentorat.models import (
     PairExclusion,
     Proposal,
 )
+from mentorat.models.matching import ACTIVE_RUN_STATUSES
 from mentorat.proposals.service import audit_reads as audit_proposal_reads
 from mentorat.proposals.service import readable as readable_proposals
 from mentorat.proposals.service import view_of as proposal_view
@@ -61,7 +63,6 @@ from mentorat.proposals.service import view_of as proposal_view
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, dict[str, Any]], None]
-ABANDONED_QUEUED_AFTER = timedelta(minutes=1)
 # What a failed run tells its readers, by error code (models.matching.RUN_ERROR_CODES).
 RUN_ERROR_SENTENCES: dict[str, str] = {
     "abandoned": "Abandoned: the process running it stopped before it finished.",
@@ -71,12 +72,6 @@ RUN_ERROR_SENTENCES: dict[str, str] = {
     "timeout": "The run took longer than the database allows; nothing was written.",
     "internal_error": "The run stopped on an unexpected error; nothing was written.",
 }
-_LOCK_NAMESPACE = 0x6D6E7472  # "mntr": advisory locks of matching runs
-
-
-def run_lock_key(run_id: uuid.UUID) -> int:
-    """A 64-bit advisory-lock key for a run (namespace in the high half)."""
-    return (_LOCK_NAMESPACE << 32) | zlib.crc32(run_id.bytes)
 
 
 # --------------------------------------------------------------------------- runs: requests
@@ -116,7 +111,11 @@ async def _count_unknown(
     return len(set(ids)) - int(found or 0)
 
 
-async def create_run(session: AsyncSession, principal: Principal, data: RunCreate) -> MatchingRun:
+async def create_run(
+    session: AsyncSession, principal: Principal, data: RunCreate, *, queue: str = MATCHING_QUEUE
+) -> MatchingRun:
+    """The run's row and its job on `queue`, in the caller's transaction: a rolled-back
+    request leaves neither."""
     departement_code = data.departement_code or principal.departement_code
     if departement_code is None:
         raise InvalidInput("departement_code is required.", field=("body", "departement_code"))
@@ -161,6 +160,9 @@ async def create_run(session: AsyncSession, principal: Principal, data: RunCreat
     await record(
         session, principal, "create", "matching_run", [run.id], departement_code=departement_code
     )
+    await jobs_app.configure_task(RUN_TASK, connection=session, queue=queue).defer_async(
+        run_id=str(run.id)
+    )
     return run
 
 
@@ -173,43 +175,75 @@ def _children_of(departement_code: str) -> Select[Any]:
 # --------------------------------------------------------------------------- runs: execution
 
 
-async def _update_run(database: Database, run_id: uuid.UUID, **values: Any) -> None:
+async def _update_run(database: Database, run_id: uuid.UUID, attempt: int, **values: Any) -> None:
+    """Progress of an attempt, written only while the run is still at that attempt."""
     async with database.sessionmaker() as session:
-        await session.execute(update(MatchingRun).where(MatchingRun.id == run_id).values(**values))
+        await session.execute(
+            update(MatchingRun)
+            .where(
+                MatchingRun.id == run_id,
+                MatchingRun.attempt == attempt,
+                MatchingRun.status == "running",
+            )
+            .values(**values)
+        )
         await session.commit()
+
+
+async def _claim(database: Database, run_id: uuid.UUID) -> MatchingRun | None:
+    """A queued run, now running as one more attempt; None when it is not queued."""
+    async with database.sessionmaker() as session:
+        run = await session.scalar(
+            update(MatchingRun)
+            .where(MatchingRun.id == run_id, MatchingRun.status == "queued")
+            .values(
+                status="running",
+                phase="loading",
+                attempt=MatchingRun.attempt + 1,
+                started_at=func.coalesce(MatchingRun.started_at, func.now()),
+            )
+            .returning(MatchingRun)
+        )
+        await session.commit()
+        return run
 
 
 async def execute_run(
     database: Database, run_id: uuid.UUID, progress: ProgressCallback | None = None
 ) -> None:
-    """Run a queued run to its end. It holds an advisory lock meanwhile, so that a restarted
-    process can tell a run whose worker died (lock free) from one still running elsewhere."""
-    async with database.engine.connect() as lock_connection:
-        await lock_connection.execute(select(func.pg_advisory_lock(run_lock_key(run_id))))
-        try:
-            await _execute(database, run_id, progress or (lambda phase, figures: None))
-        finally:
-            await lock_connection.execute(select(func.pg_advisory_unlock(run_lock_key(run_id))))
-            await lock_connection.commit()
+    """Run a queued run to its end, as its next attempt (a worker runs it as a job).
+
+    Nothing is held for the run's length: an attempt owns the run while `attempt` is its
+    number. Its results and final status are written in one transaction that first locks the
+    run's row and checks that number, so an attempt superseded meanwhile (its worker was
+    thought dead and the run retried elsewhere) writes nothing.
+    """
+    run = await _claim(database, run_id)
+    if run is None:
+        return
+    await _execute(database, run, progress or (lambda phase, figures: None))
 
 
-async def _execute(database: Database, run_id: uuid.UUID, progress: ProgressCallback) -> None:
+def _finished_event(run: MatchingRun, status: str, error_code: str | None = None) -> NewEvent:
+    data: dict[str, Any] = {"status": status, "dry_run": run.dry_run, "attempt": run.attempt}
+    if error_code is not None:
+        data["error_code"] = error_code
+    return NewEvent(
+        f"matching_run.{status}", "matching_run", run.id, run.departement_code, data=data
+    )
+
+
+async def _execute(database: Database, run: MatchingRun, progress: ProgressCallback) -> None:
+    run_id, attempt = run.id, run.attempt
     figures: dict[str, Any] = {"timings": {}}
     timings: dict[str, float] = figures["timings"]
 
     async def phase(name: str) -> None:
         progress(name, figures)
-        await _update_run(database, run_id, phase=name, figures=figures)
+        await _update_run(database, run_id, attempt, phase=name, figures=figures)
 
     try:
-        async with database.sessionmaker() as session:
-            run = await session.get(MatchingRun, run_id)
-            if run is None or run.status != "queued":
-                return
-            run.status, run.phase, run.started_at = "running", "loading", datetime.now(UTC)
-            await session.commit()
         progress("loading", figures)
-
         started = time.perf_counter()
         async with database.sessionmaker() as session:
             loaded = await _load_run_inputs(session, run)
@@ -249,6 +283,12 @@ async def _execute(database: Database, run_id: uuid.UUID, progress: ProgressCall
 
         started = time.perf_counter()
         async with database.sessionmaker() as session:
+            if not await _still_owned(session, run_id, attempt):
+                log.warning(
+                    "matching run attempt superseded; its results are dropped",
+                    extra={"run_id": str(run_id), "attempt": attempt},
+                )
+                return
             await write_results(session, run, children_ids, mentor_ids, pairs, solution)
             timings["write"] = time.perf_counter() - started
             await session.execute(
@@ -261,25 +301,70 @@ async def _execute(database: Database, run_id: uuid.UUID, progress: ProgressCall
                     finished_at=datetime.now(UTC),
                 )
             )
+            await emit(session, [_finished_event(run, "succeeded")])
             await session.commit()
         observe_run_phases(timings)
         progress("done", figures)
-        log.info("matching run succeeded", extra={"run_id": str(run_id), **_log_figures(figures)})
+        log.info(
+            "matching run succeeded",
+            extra={"run_id": str(run_id), "attempt": attempt, **_log_figures(figures)},
+        )
     except Exception as error:
         code = run_error_code(error)
         # The detail (SQL, parameters, traceback) goes to the log only, under the run id.
         log.exception("matching run failed", extra={"run_id": str(run_id), "error_code": code})
-        await _update_run(
-            database,
-            run_id,
-            status="failed",
-            phase="failed",
-            figures=figures,
-            error_code=code,
-            error=RUN_ERROR_SENTENCES[code],
-            finished_at=datetime.now(UTC),
-        )
+        await fail_run(database, run, code, figures, attempt=attempt)
         progress("failed", figures)
+
+
+async def _still_owned(session: AsyncSession, run_id: uuid.UUID, attempt: int) -> bool:
+    """Locks the run's row for the transaction, and says whether this attempt still owns it."""
+    current = await session.scalar(
+        select(MatchingRun.attempt)
+        .where(MatchingRun.id == run_id, MatchingRun.status == "running")
+        .with_for_update()
+    )
+    return current == attempt
+
+
+async def fail_run(
+    database: Database,
+    run: MatchingRun,
+    code: str,
+    figures: dict[str, Any] | None = None,
+    *,
+    attempt: int | None = None,
+    session: AsyncSession | None = None,
+) -> bool:
+    """Mark the run failed with `code` and emit `matching_run.failed`, in one transaction
+    (the caller's `session` when given). With `attempt`, only while that attempt owns it."""
+    conditions = [MatchingRun.id == run.id, MatchingRun.status.in_(ACTIVE_RUN_STATUSES)]
+    if attempt is not None:
+        conditions += [MatchingRun.attempt == attempt, MatchingRun.status == "running"]
+    values: dict[str, Any] = {
+        "status": "failed",
+        "phase": "failed",
+        "error_code": code,
+        "error": RUN_ERROR_SENTENCES[code],
+        "finished_at": datetime.now(UTC),
+    }
+    if figures is not None:
+        values["figures"] = figures
+
+    async def write(session: AsyncSession) -> bool:
+        failed = await session.scalar(
+            update(MatchingRun).where(*conditions).values(**values).returning(MatchingRun.id)
+        )
+        if failed is not None:
+            await emit(session, [_finished_event(run, "failed", code)])
+        return failed is not None
+
+    if session is not None:
+        return await write(session)
+    async with database.sessionmaker() as own:
+        done = await write(own)
+        await own.commit()
+        return done
 
 
 def run_error_code(error: BaseException) -> str:
@@ -339,32 +424,6 @@ def _solution_figures(solution: Solution, n_children: int) -> dict[str, Any]:
 
 def reason_counts(counts: npt.NDArray[np.int64]) -> dict[str, int]:
     return {REASON_CODES[Reason(r)]: int(c) for r, c in enumerate(counts) if c}
-
-
-async def recover_abandoned_runs(database: Database) -> int:
-    """Mark failed the runs whose worker is gone (its advisory lock is free). On start-up."""
-    failed = 0
-    async with database.sessionmaker() as session:
-        runs = (
-            await session.scalars(
-                select(MatchingRun).where(MatchingRun.status.in_(("queued", "running")))
-            )
-        ).all()
-        now = datetime.now(UTC)
-        for run in runs:
-            key = run_lock_key(run.id)
-            if not await session.scalar(select(func.pg_try_advisory_lock(key))):
-                continue  # its worker is alive, in this or another process
-            await session.scalar(select(func.pg_advisory_unlock(key)))
-            if run.status == "queued" and now - run.created_at < ABANDONED_QUEUED_AFTER:
-                continue  # just created; its worker may not have started yet
-            run.status, run.phase, run.finished_at = "failed", "failed", now
-            run.error_code, run.error = "abandoned", RUN_ERROR_SENTENCES["abandoned"]
-            failed += 1
-        await session.commit()
-    if failed:
-        log.warning("abandoned matching runs marked failed", extra={"count": failed})
-    return failed
 
 
 # --------------------------------------------------------------------------- results

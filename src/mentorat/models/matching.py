@@ -95,6 +95,9 @@ class MatchingRun(TimestampMixin, Base):
     published_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     published_by_name: Mapped[str | None] = mapped_column(Text)
     published_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    # Attempts at running it so far: a worker that claims it adds one, and its results are
+    # written only while the run is still at that attempt (a superseded worker writes nothing).
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
 
 
 class Proposal(TimestampMixin, VersionedMixin, Base):
