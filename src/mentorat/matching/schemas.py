@@ -34,6 +34,7 @@ InfeasibleReason = Literal[
     "gender_preference_not_met",
     "language_preference_not_met",
     "pair_excluded",
+    "declined_recently",
     "too_far",
     "no_common_availability",
 ]
@@ -56,7 +57,8 @@ REASON_COUNTS = (
     "(mentor_inactive, no_agreement: the mentor's association has no agreement with the "
     "child's département in force on the run date, no_valid_honorability_check, "
     "no_capacity_left, child_not_eligible, gender_preference_not_met, "
-    "language_preference_not_met, pair_excluded, too_far, no_common_availability); "
+    "language_preference_not_met, pair_excluded, declined_recently: a proposal of the pair "
+    "was declined within the département's decline memory, too_far, no_common_availability); "
     "constraints that ruled out nobody are left out."
 )
 RUN_ID = "The run that proposed it; null for an educator's own proposal."
