@@ -68,9 +68,10 @@ async def update_departement(
     session: DbSession, principal: DepartementEditor, code: CodePath, body: DepartementUpdate
 ) -> Departement:
     """Changes a département's name (administrators) or its settings: the first school day
-    (`school_start_month`, `school_start_day`, a real date of every year) and whether the
-    individual agreement must be signed before a mentorship becomes active (administrators,
-    or the département's managers; another département is a 403)."""
+    (`school_start_month`, `school_start_day`, a real date of every year), whether the
+    individual agreement must be signed before a mentorship becomes active, and how many
+    months a declined proposal is remembered (`decline_memory_months`; administrators, or the
+    département's managers; another département is a 403)."""
     return Departement.model_validate(
         await service.update_departement(session, principal, code, body)
     )

@@ -14,6 +14,7 @@ from mentorat.kit.schemas import (
     Schema,
     UpdateSchema,
 )
+from mentorat.models.departement import MAX_DECLINE_MEMORY_MONTHS
 
 CODE = "Code of the département, such as 53, 2A, 974 or 69M (Métropole de Lyon)."
 NAME = "The département's name."
@@ -28,6 +29,12 @@ SCHOOL_START_DAY = (
 INDIVIDUAL_AGREEMENT_REQUIRED = (
     "Whether a mentorship may become active only once its individual agreement (ASE, "
     "association, child) is signed. Default false."
+)
+DECLINE_MEMORY_MONTHS = (
+    f"Months a declined proposal is remembered (0 to {MAX_DECLINE_MEMORY_MONTHS}): until then, "
+    "runs do not propose the pair again and the child's candidates list the mentor last, "
+    "unless an educator re-proposes the pair explicitly. Counted from the day of the decline "
+    "in the département; 0: declines are not remembered. Default 6."
 )
 # A year without 29 February: the first school day must exist every year.
 _COMMON_YEAR = 2001
@@ -60,6 +67,7 @@ class DepartementCreate(Schema):
 
 Month = Annotated[Integer, Field(ge=1, le=12)]
 Day = Annotated[Integer, Field(ge=1, le=31)]
+Months = Annotated[Integer, Field(ge=0, le=MAX_DECLINE_MEMORY_MONTHS)]
 
 
 class DepartementUpdate(UpdateSchema):
@@ -73,6 +81,7 @@ class DepartementUpdate(UpdateSchema):
                     "school_start_month": 9,
                     "school_start_day": 1,
                     "individual_agreement_required": True,
+                    "decline_memory_months": 6,
                 }
             ]
         }
@@ -84,6 +93,7 @@ class DepartementUpdate(UpdateSchema):
     individual_agreement_required: Flag | None = Field(
         default=None, description=INDIVIDUAL_AGREEMENT_REQUIRED
     )
+    decline_memory_months: Months | None = Field(default=None, description=DECLINE_MEMORY_MONTHS)
 
     _school_start_day = field_validator("school_start_day")(_real_day)
 
@@ -96,5 +106,6 @@ class Departement(ReadSchema):
     school_start_month: int = Field(description=SCHOOL_START_MONTH)
     school_start_day: int = Field(description=SCHOOL_START_DAY)
     individual_agreement_required: bool = Field(description=INDIVIDUAL_AGREEMENT_REQUIRED)
+    decline_memory_months: int = Field(description=DECLINE_MEMORY_MONTHS)
     created_at: datetime = Field(description="When the record was created (UTC).")
     updated_at: datetime = Field(description="When the record last changed (UTC).")

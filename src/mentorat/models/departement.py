@@ -5,6 +5,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mentorat.models.base import Base, TimestampMixin
 
+# How long a declined proposal may be remembered, in months (five years).
+MAX_DECLINE_MEMORY_MONTHS = 60
 # 01-19, 2A, 2B, 21-95, 971-976, and codes such as 69M for authorities that run the ASE on
 # their own territory.
 DEPARTEMENT_CODE_PATTERN = r"^(0[1-9]|1[0-9]|2[AB1-9]|[3-8][0-9]|9[0-5]|97[1-6]|[0-9]{2}M)$"
@@ -21,6 +23,10 @@ class Departement(TimestampMixin, Base):
             "WHEN school_start_month IN (4, 6, 9, 11) THEN 30 ELSE 31 END",
             name="school_start_date",
         ),
+        CheckConstraint(
+            f"decline_memory_months BETWEEN 0 AND {MAX_DECLINE_MEMORY_MONTHS}",
+            name="decline_memory_months",
+        ),
     )
 
     code: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -35,6 +41,11 @@ class Departement(TimestampMixin, Base):
     # When true, a mentorship becomes active only once its individual agreement is signed.
     individual_agreement_required: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
+    )
+    # Months after a decline during which runs leave the pair out and candidates list it last;
+    # 0: declines are not remembered.
+    decline_memory_months: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default=text("6")
     )
 
 

@@ -108,6 +108,14 @@ class Proposal(TimestampMixin, VersionedMixin, Base):
             "ix_proposal_mentor_pending", "mentor_id", postgresql_where=text("status = 'pending'")
         ),
         Index("ix_proposal_run", "run_id", "child_id"),
+        # A pair's latest real proposal: is the pair still declined (matching/declines.py)?
+        Index(
+            "ix_proposal_pair",
+            "child_id",
+            "mentor_id",
+            "created_at",
+            postgresql_where=text("status <> 'simulated'"),
+        ),
         UniqueConstraint("run_id", "child_id"),
     )
 
