@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from mentorat.kit.schemas import ReadSchema, Schema, Score
+from mentorat.kit.schemas import Flag, ReadSchema, Schema, Score
 from mentorat.matching.schemas import Explanation, ProposalStatus
 
 
@@ -27,6 +27,12 @@ class ProposalCreate(Schema):
     child_id: uuid.UUID = Field(description="The child, in the caller's scope.")
     mentor_id: uuid.UUID = Field(
         description="The mentor, of an association serving the child's département."
+    )
+    repropose: Flag = Field(
+        default=False,
+        description="Propose the pair although a proposal of it was declined recently (within "
+        "the département's `decline_memory_months`); without it such a pair is a 409 "
+        "`recently-declined`. Audited.",
     )
 
 
