@@ -6,9 +6,10 @@ Revises: 0012
 Create Date: 2026-11-25 19:00:00
 
 `departement.decline_memory_months` (default 6, 0 turns the memory off): how long after a
-decline runs leave the pair out and candidates list it last. A pair's latest proposal that is
-not simulated says whether it is still declined (an educator's re-proposal lifts the memory),
-hence `ix_proposal_pair`, partial so that dry runs' simulated proposals do not feed it.
+decline runs leave the pair out and candidates list it last. What happened to the pair's real
+proposals after the decline says whether it is still remembered (an educator's re-proposal
+lifts it), hence `ix_proposal_pair`, partial so that dry runs' simulated proposals do not
+feed it.
 """
 
 from collections.abc import Sequence
@@ -37,7 +38,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_proposal_pair",
         "proposal",
-        ["child_id", "mentor_id", "created_at"],
+        ["child_id", "mentor_id"],
         postgresql_where=sa.text("status <> 'simulated'"),
     )
 

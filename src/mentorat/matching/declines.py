@@ -1,10 +1,12 @@
 """Declined proposals remembered: for the months its département says, a declined pair is
 not proposed again by runs and comes last among the child's candidates.
 
-A pair is declined when its latest proposal that is not simulated was declined; an educator's
-re-proposal is a later proposal, so it lifts the memory (and a decline of the re-proposal
-starts it again). The memory is counted in days of the département: a decline on day d is
-remembered while the run date (or today) is before d plus the département's
+A decline is remembered until something happens to a real (not simulated) proposal of the
+same pair after it: an educator's re-proposal (validated when made), a validation, an
+acceptance, or another decline (which is then the one remembered). "After" compares the
+moments the service recorded (validated_at, mentor_accepted_at, decided_at), so two steps of
+one transaction keep their order. The memory is counted in days of the département: a decline
+on day d is remembered while the run date (or today) is before d plus the département's
 `decline_memory_months`. With 0 months nothing is remembered.
 """
 
@@ -55,6 +57,8 @@ def remembered_declines(departement_code: str, run_date: date) -> Select[Any]:
     declined_on = cast(func.timezone(time_zone_name(departement_code), Proposal.decided_at), Date)
     remembered_until = cast(declined_on + func.make_interval(0, months), Date)
     later = aliased(Proposal)
+    # GREATEST ignores NULLs: the last step recorded on the later proposal.
+    later_step = func.greatest(later.validated_at, later.mentor_accepted_at, later.decided_at)
     return select(
         Proposal.child_id,
         Proposal.mentor_id,
@@ -73,7 +77,8 @@ def remembered_declines(departement_code: str, run_date: date) -> Select[Any]:
                 later.child_id == Proposal.child_id,
                 later.mentor_id == Proposal.mentor_id,
                 later.status != "simulated",
-                later.created_at > Proposal.created_at,
+                later.id != Proposal.id,
+                later_step > Proposal.decided_at,
             )
         ),
     )

@@ -108,12 +108,11 @@ class Proposal(TimestampMixin, VersionedMixin, Base):
             "ix_proposal_mentor_pending", "mentor_id", postgresql_where=text("status = 'pending'")
         ),
         Index("ix_proposal_run", "run_id", "child_id"),
-        # A pair's latest real proposal: is the pair still declined (matching/declines.py)?
+        # A pair's real proposals: is a decline still remembered (matching/declines.py)?
         Index(
             "ix_proposal_pair",
             "child_id",
             "mentor_id",
-            "created_at",
             postgresql_where=text("status <> 'simulated'"),
         ),
         UniqueConstraint("run_id", "child_id"),
