@@ -9,7 +9,7 @@ Create Date: 2026-11-25 19:00:00
 decline runs leave the pair out and candidates list it last. What happened to the pair's real
 proposals after the decline says whether it is still remembered (an educator's re-proposal
 lifts it), hence `ix_proposal_pair`, partial so that dry runs' simulated proposals do not
-feed it.
+feed it; `ix_proposal_declined` finds a département's recent declines.
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,12 @@ def upgrade() -> None:
         "decline_memory_months BETWEEN 0 AND 60",
     )
     op.create_index(
+        "ix_proposal_declined",
+        "proposal",
+        ["departement_code", "decided_at"],
+        postgresql_where=sa.text("status = 'declined'"),
+    )
+    op.create_index(
         "ix_proposal_pair",
         "proposal",
         ["child_id", "mentor_id"],
@@ -45,5 +51,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_proposal_pair", table_name="proposal")
+    op.drop_index("ix_proposal_declined", table_name="proposal")
     op.drop_constraint(op.f("ck_departement_decline_memory_months"), "departement", type_="check")
     op.drop_column("departement", "decline_memory_months")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.models import Child, Mentor, Proposal
@@ -147,6 +147,41 @@ class TestRuns:
         )
         assert pairs == {(child.id, second.id)}
         _, pairs = await run_pairs(client, actors, [child], mentors, run_date=str(until))
+        assert pairs == {(child.id, best.id)}
+
+    async def test_the_memory_ends_on_the_departements_day_even_after_a_31st(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+    ) -> None:
+        child, best = actors.child_53, actors.mentor_a1
+        second = await create_mentor(session, association=actors.association_a, goals=["stage"])
+        await session.commit()
+        declined = await decline(client, actors, child, best)
+        # 31 August in Laval: six months later is the end of February.
+        await session.execute(
+            update(Proposal)
+            .where(Proposal.id == uuid.UUID(declined["id"]))
+            .values(decided_at=datetime(2026, 8, 31, 23, 30, tzinfo=PARIS))
+        )
+        await session.commit()
+        until = date(2026, 8, 31) + relativedelta(months=6)
+        assert until == date(2027, 2, 28)
+        mentors = [best, second]
+        _, pairs = await run_pairs(client, actors, [child], mentors, run_date="2027-02-27")
+        assert pairs == {(child.id, second.id)}
+        _, pairs = await run_pairs(client, actors, [child], mentors, run_date=str(until))
+        assert pairs == {(child.id, best.id)}
+
+        # Half past midnight on 1 September in Laval is still 31 August in UTC: the day of the
+        # decline is the département's, so the memory runs to 1 March.
+        await session.execute(
+            update(Proposal)
+            .where(Proposal.id == uuid.UUID(declined["id"]))
+            .values(decided_at=datetime(2026, 9, 1, 0, 30, tzinfo=PARIS))
+        )
+        await session.commit()
+        _, pairs = await run_pairs(client, actors, [child], mentors, run_date=str(until))
+        assert pairs == {(child.id, second.id)}
+        _, pairs = await run_pairs(client, actors, [child], mentors, run_date="2027-03-01")
         assert pairs == {(child.id, best.id)}
 
     async def test_the_departement_setting_sets_the_memory_and_0_turns_it_off(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, cast, exists, func, select
+from sqlalchemy import Date, Select, and_, cast, exists, func, literal, select
 from sqlalchemy.orm import aliased
 
 from mentorat.kit.clock import time_zone_name
@@ -48,14 +48,22 @@ class RememberedDecline:
 def remembered_declines(departement_code: str, run_date: date) -> Select[Any]:
     """The département's declined pairs still remembered on `run_date`: child_id, mentor_id,
     and the decline's proposal_id, declined_at, reason, declined_by_name, remembered_until.
-    Callers narrow it with `.where(...)` (children, mentors)."""
+    Callers may narrow it with `.where(...)` (a child, a pair); a run reads them all (a few
+    thousand at most) rather than join them with its children and mentors, a plan PostgreSQL
+    can get badly wrong on a bulk-loaded table whose statistics are not yet gathered."""
     months = (
         select(Departement.decline_memory_months)
         .where(Departement.code == departement_code)
         .scalar_subquery()
     )
-    declined_on = cast(func.timezone(time_zone_name(departement_code), Proposal.decided_at), Date)
+    zone = time_zone_name(departement_code)
+    declined_on = cast(func.timezone(zone, Proposal.decided_at), Date)
     remembered_until = cast(declined_on + func.make_interval(0, months), Date)
+    # The same condition as a range of decided_at, for the index: a decline before the local
+    # day (run_date - months) is forgotten, since adding months to a date never overshoots.
+    earliest = func.timezone(
+        zone, cast(literal(run_date), Date) - func.make_interval(0, months, 0, 1)
+    )
     later = aliased(Proposal)
     # GREATEST ignores NULLs: the last step recorded on the later proposal.
     later_step = func.greatest(later.validated_at, later.mentor_accepted_at, later.decided_at)
@@ -71,6 +79,7 @@ def remembered_declines(departement_code: str, run_date: date) -> Select[Any]:
         Proposal.status == "declined",
         Proposal.departement_code == departement_code,
         months > 0,
+        Proposal.decided_at >= earliest,
         remembered_until > run_date,
         ~exists().where(
             and_(

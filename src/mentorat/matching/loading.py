@@ -352,19 +352,15 @@ async def load_ruled_out_pairs(
     run_date: date,
 ) -> RuledOutPairs:
     """`load_exclusions`, and the pairs whose decline `departement_code` still remembers on
-    `run_date` (matching/declines.py), in one statement."""
+    `run_date` (matching/declines.py), in one statement. The département's remembered
+    declines are read whole; those of children or mentors not loaded are dropped here."""
     if not len(children) or not len(mentors):
         return RuledOutPairs(_no_pairs(), _no_pairs())
     excluded = _exclusions_among(child_statement, mentor_statement).add_columns(
         literal(False).label("declined")
     )
-    declined = (
-        remembered_declines(departement_code, run_date)
-        .with_only_columns(Proposal.child_id, Proposal.mentor_id, literal(True).label("declined"))
-        .where(
-            Proposal.child_id.in_(child_statement.with_only_columns(Child.id)),
-            Proposal.mentor_id.in_(mentor_statement.with_only_columns(Mentor.id)),
-        )
+    declined = remembered_declines(departement_code, run_date).with_only_columns(
+        Proposal.child_id, Proposal.mentor_id, literal(True).label("declined")
     )
     rows = (await session.execute(union_all(excluded, declined))).all()
     return RuledOutPairs(
