@@ -86,6 +86,24 @@ def random_instance(
     return children, mentors, exclusions.astype(np.int32)
 
 
+def random_declines(seed: int, n: int, m: int, exclusions: np.ndarray) -> np.ndarray:
+    """Pairs declined recently: random ones, some repeated, and some also excluded."""
+    if n == 0 or m == 0:
+        return np.empty((0, 2), dtype=np.int32)
+    rng = np.random.default_rng([seed, 1])
+    k = int(rng.integers(0, 2 * n))
+    declines = np.stack([rng.integers(0, n, k), rng.integers(0, m, k)], axis=1)
+    also_excluded = exclusions[rng.random(len(exclusions)) < 0.5]
+    return np.concatenate([declines, declines[: k // 3], also_excluded]).astype(np.int32)
+
+
+def random_instance_with_declines(
+    seed: int, n: int, m: int, *, spread_deg: float = 0.4
+) -> tuple[ChildArrays, MentorArrays, np.ndarray, np.ndarray]:
+    children, mentors, exclusions = random_instance(seed, n, m, spread_deg=spread_deg)
+    return children, mentors, exclusions, random_declines(seed, n, m, exclusions)
+
+
 # --------------------------------------------------------------------------- reference
 
 
@@ -116,6 +134,7 @@ def ref_pair(
     excluded: set[tuple[int, int]],
     weights: Weights,
     needed: int,
+    declined: frozenset[tuple[int, int]] = frozenset(),
 ) -> RefPair:
     reasons: list[Reason] = []
     if not mt.active[j]:
@@ -136,6 +155,8 @@ def ref_pair(
         reasons.append(Reason.LANGUAGE)
     if (i, j) in excluded:
         reasons.append(Reason.EXCLUDED)
+    if (i, j) in declined:
+        reasons.append(Reason.DECLINED_RECENTLY)
     d = ref_haversine(float(c.lat[i]), float(c.lon[i]), float(mt.lat[j]), float(mt.lon[j]))
     radius = float(mt.radius_km[j])
     both_remote = bool(c.remote_ok[i] and mt.remote_ok[j])
@@ -171,14 +192,16 @@ def reference(
     exclusions: np.ndarray,
     weights: Weights,
     needed: int,
+    declines: np.ndarray | None = None,
 ) -> tuple[dict[tuple[int, int], RefPair], np.ndarray, dict[tuple[int, int], list[Reason]]]:
     excluded = {(int(a), int(b)) for a, b in exclusions}
+    declined = frozenset((int(a), int(b)) for a, b in ([] if declines is None else declines))
     feasible: dict[tuple[int, int], RefPair] = {}
     infeasible: dict[tuple[int, int], list[Reason]] = {}
     counts = np.zeros((len(c), N_REASONS), dtype=np.int64)
     for i in range(len(c)):
         for j in range(len(mt)):
-            pair = ref_pair(c, mt, i, j, excluded, weights, needed)
+            pair = ref_pair(c, mt, i, j, excluded, weights, needed, declined)
             if pair.reasons:
                 counts[i, pair.reasons[0]] += 1
                 infeasible[(i, j)] = pair.reasons
@@ -237,9 +260,11 @@ class TestAgainstReference:
     def test_pairs_components_and_reasons(
         self, seed: int, n: int, m: int, needed: int, weights: Weights
     ) -> None:
-        children, mentors, exclusions = random_instance(seed, n, m)
-        result = score_pairs(children, mentors, weights, exclusions, needed_slots=needed)
-        feasible, counts, _ = reference(children, mentors, exclusions, weights, needed)
+        children, mentors, exclusions, declines = random_instance_with_declines(seed, n, m)
+        result = score_pairs(
+            children, mentors, weights, exclusions, needed_slots=needed, declines=declines
+        )
+        feasible, counts, _ = reference(children, mentors, exclusions, weights, needed, declines)
         assert result.n_children == n and result.n_mentors == m
         assert_matches_reference(result, feasible, counts)
         per_child = np.bincount(result.child_index, minlength=n)
@@ -248,15 +273,17 @@ class TestAgainstReference:
     def test_generator_covers_every_reason(self) -> None:
         seen: set[Reason] = set()
         for seed in range(30):
-            children, mentors, exclusions = random_instance(seed, 8, 12)
-            _, counts, _ = reference(children, mentors, exclusions, Weights(), 4)
+            children, mentors, exclusions, declines = random_instance_with_declines(seed, 8, 12)
+            _, counts, _ = reference(children, mentors, exclusions, Weights(), 4, declines)
             seen |= {Reason(r) for r in np.flatnonzero(counts.sum(axis=0))}
         assert seen == set(Reason)
 
     def test_far_apart_instance_across_france(self) -> None:
-        children, mentors, exclusions = random_instance(7, 8, 12, spread_deg=6.0)
-        result = score_pairs(children, mentors, Weights(), exclusions)
-        feasible, counts, _ = reference(children, mentors, exclusions, Weights(), 4)
+        children, mentors, exclusions, declines = random_instance_with_declines(
+            7, 8, 12, spread_deg=6.0
+        )
+        result = score_pairs(children, mentors, Weights(), exclusions, declines=declines)
+        feasible, counts, _ = reference(children, mentors, exclusions, Weights(), 4, declines)
         assert_matches_reference(result, feasible, counts)
 
 
@@ -349,6 +376,30 @@ class TestRules:
         assert len(result) == 0
         assert result.primary_reason_counts[0, Reason.EXCLUDED] == 1
 
+    @pytest.mark.parametrize(
+        ("changes", "excluded", "expected"),
+        [
+            ({}, False, "declined_recently"),
+            ({}, True, "pair_excluded"),
+            ({"mentor__lat": [48.2]}, False, "declined_recently"),
+            ({"mentor__availability": NO_SLOTS}, False, "declined_recently"),
+            ({"child__mentor_gender_preference": [2]}, False, "gender_preference_not_met"),
+            ({"mentor__capacity_left": [0]}, False, "no_capacity_left"),
+        ],
+    )
+    def test_a_recent_decline_is_a_reason_after_an_exclusion(
+        self, changes: dict[str, object], excluded: bool, expected: str
+    ) -> None:
+        children, mentors = self.one_pair(**changes)
+        pair = np.array([[0, 0]])
+        result = score_pairs(
+            children, mentors, exclusions=pair if excluded else None, declines=pair
+        )
+        assert len(result) == 0
+        counts = result.primary_reason_counts[0]
+        assert counts.sum() == 1
+        assert REASON_CODES[Reason(int(np.flatnonzero(counts)[0]))] == expected
+
     def test_remote_pair_beyond_radius_has_distance_component_zero(self) -> None:
         children, mentors = self.one_pair(
             mentor__lat=[48.5], child__remote_ok=[True], mentor__remote_ok=[True]
@@ -432,9 +483,11 @@ class TestChunking:
         chunk=st.integers(1, 40),
     )
     def test_chunks_give_identical_results(self, seed: int, n: int, m: int, chunk: int) -> None:
-        children, mentors, exclusions = random_instance(seed, n, m)
-        one = score_pairs(children, mentors, Weights(), exclusions)
-        many = score_pairs(children, mentors, Weights(), exclusions, chunk_pairs=chunk)
+        children, mentors, exclusions, declines = random_instance_with_declines(seed, n, m)
+        one = score_pairs(children, mentors, Weights(), exclusions, declines=declines)
+        many = score_pairs(
+            children, mentors, Weights(), exclusions, chunk_pairs=chunk, declines=declines
+        )
         assert_same(one, many)
 
 
@@ -442,11 +495,14 @@ class TestPreparedMentors:
     @settings(max_examples=30, deadline=None)
     @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 6), m=st.integers(0, 12))
     def test_mentors_prepared_once_give_identical_results(self, seed: int, n: int, m: int) -> None:
-        children, mentors, exclusions = random_instance(seed, n, m)
+        children, mentors, exclusions, declines = random_instance_with_declines(seed, n, m)
         prepared = prepare_mentors(mentors)
-        fresh = score_pairs(children, mentors, Weights(), exclusions)
+        fresh = score_pairs(children, mentors, Weights(), exclusions, declines=declines)
         for _ in range(2):  # the prepared side is not changed by being used
-            again = score_pairs(children, mentors, Weights(), exclusions, prepared_mentors=prepared)
+            again = score_pairs(
+                children, mentors, Weights(), exclusions,
+                prepared_mentors=prepared, declines=declines,
+            )  # fmt: skip
             assert_same(fresh, again)
 
     def test_mentors_prepared_for_other_mentors_are_refused(self) -> None:
@@ -525,6 +581,10 @@ class TestValidation:
             TestRules().one_pair(child__eligible=[True, False])
         with pytest.raises(ValueError, match="exclusions"):
             score_pairs(children, mentors, exclusions=np.array([[0, 1]]))
+        with pytest.raises(ValueError, match="declines"):
+            score_pairs(children, mentors, declines=np.array([[1, 0]]))
+        with pytest.raises(ValueError, match="declines"):
+            score_pairs(children, mentors, declines=np.array([0, 0]))
         with pytest.raises(ValueError, match="needed_slots"):
             score_pairs(children, mentors, needed_slots=0)
 

@@ -270,6 +270,36 @@ class TestPublishConflicts:
         }
         assert await statuses(session, run["id"]) == before
 
+    async def test_a_pair_declined_since_the_dry_run_is_refused(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+    ) -> None:
+        """The département remembers declines: a pair proposed for real and declined after the
+        dry run is not published from it."""
+        child_ids, mentor_ids = await scene(session, actors, 2)
+        run, simulated = await dry_run(
+            client, actors.manager_53, child_ids=child_ids, mentor_ids=mentor_ids
+        )
+        declined_pair, kept = simulated
+        pair = {"child_id": declined_pair["child_id"], "mentor_id": declined_pair["mentor_id"]}
+        response = await client.post("/v1/proposals", json=pair, headers=actors.educator_53)
+        assert response.status_code == 201, response.text
+        response = await client.post(
+            f"/v1/proposals/{response.json()['id']}/decline",
+            json={"reason": "The family prefers someone closer."},
+            headers=actors.educator_53,
+        )
+        assert response.status_code == 200, response.text
+        before = await statuses(session, run["id"])
+
+        body = assert_problem(await publish(client, actors.manager_53, run["id"]), 409)
+
+        assert {r["proposal_id"]: r["reason"] for r in body["refused"]} == {
+            declined_pair["id"]: "declined_recently"
+        }
+        assert await statuses(session, run["id"]) == before
+        response = await publish(client, actors.manager_53, run["id"], [kept["id"]])
+        assert response.status_code == 200, response.text
+
     async def test_places_this_publication_takes_count_in_score_order(
         self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
     ) -> None:

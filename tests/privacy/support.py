@@ -63,11 +63,12 @@ async def mentorship_life(
     mentor_side: dict[str, str],
 ) -> str:
     """Proposal, both consents, transitions, objectives and meetings, all with the marker in
-    their free texts and each POST retried with its Idempotency-Key."""
+    their free texts and each POST retried with its Idempotency-Key. The proposal re-proposes
+    the pair, which a caller may have declined just before."""
     proposal = await post_twice(
         client,
         "/v1/proposals",
-        {"child_id": child_id, "mentor_id": mentor_id},
+        {"child_id": child_id, "mentor_id": mentor_id, "repropose": True},
         actors.educator_53,
     )
     accepted = await post_twice(client, f"/v1/proposals/{proposal['id']}/accept", None, mentor_side)

@@ -69,10 +69,11 @@ async def update_departement(
 ) -> Departement:
     """Changes a département's name (administrators) or its settings: the first school day
     (`school_start_month`, `school_start_day`, a real date of every year), whether the
-    individual agreement must be signed before a mentorship becomes active, and after how
-    many days a mentorship needs attention (`attention_meeting_days`,
-    `attention_objective_days`, `attention_pause_days`) (administrators, or the département's
-    managers; another département is a 403)."""
+    individual agreement must be signed before a mentorship becomes active, after how many
+    days a mentorship needs attention (`attention_meeting_days`, `attention_objective_days`,
+    `attention_pause_days`) and how many months a declined proposal is remembered
+    (`decline_memory_months`) (administrators, or the département's managers; another
+    département is a 403)."""
     return Departement.model_validate(
         await service.update_departement(session, principal, code, body)
     )

@@ -14,7 +14,7 @@ from mentorat.kit.schemas import (
     Schema,
     UpdateSchema,
 )
-from mentorat.models.departement import MAX_ATTENTION_DAYS
+from mentorat.models.departement import MAX_ATTENTION_DAYS, MAX_DECLINE_MEMORY_MONTHS
 
 CODE = "Code of the département, such as 53, 2A, 974 or 69M (Métropole de Lyon)."
 NAME = "The département's name."
@@ -41,6 +41,12 @@ ATTENTION_OBJECTIVE_DAYS = (
 )
 ATTENTION_PAUSE_DAYS = (
     "A mentorship needs attention when paused for more than this many days (1 to 365). Default 90."
+)
+DECLINE_MEMORY_MONTHS = (
+    f"Months a declined proposal is remembered (0 to {MAX_DECLINE_MEMORY_MONTHS}): until then, "
+    "runs do not propose the pair again and the child's candidates list the mentor last, "
+    "unless an educator re-proposes the pair explicitly. Counted from the day of the decline "
+    "in the département; 0: declines are not remembered. Default 6."
 )
 # A year without 29 February: the first school day must exist every year.
 _COMMON_YEAR = 2001
@@ -74,6 +80,7 @@ class DepartementCreate(Schema):
 Month = Annotated[Integer, Field(ge=1, le=12)]
 Day = Annotated[Integer, Field(ge=1, le=31)]
 AttentionDays = Annotated[Integer, Field(ge=1, le=MAX_ATTENTION_DAYS)]
+Months = Annotated[Integer, Field(ge=0, le=MAX_DECLINE_MEMORY_MONTHS)]
 
 
 class DepartementUpdate(UpdateSchema):
@@ -88,6 +95,7 @@ class DepartementUpdate(UpdateSchema):
                     "school_start_day": 1,
                     "individual_agreement_required": True,
                     "attention_meeting_days": 21,
+                    "decline_memory_months": 6,
                 }
             ]
         }
@@ -108,6 +116,7 @@ class DepartementUpdate(UpdateSchema):
     attention_pause_days: AttentionDays | None = Field(
         default=None, description=ATTENTION_PAUSE_DAYS
     )
+    decline_memory_months: Months | None = Field(default=None, description=DECLINE_MEMORY_MONTHS)
 
     _school_start_day = field_validator("school_start_day")(_real_day)
 
@@ -123,5 +132,6 @@ class Departement(ReadSchema):
     attention_meeting_days: int = Field(description=ATTENTION_MEETING_DAYS)
     attention_objective_days: int = Field(description=ATTENTION_OBJECTIVE_DAYS)
     attention_pause_days: int = Field(description=ATTENTION_PAUSE_DAYS)
+    decline_memory_months: int = Field(description=DECLINE_MEMORY_MONTHS)
     created_at: datetime = Field(description="When the record was created (UTC).")
     updated_at: datetime = Field(description="When the record last changed (UTC).")

@@ -164,6 +164,20 @@ IsoAwareDatetime = Annotated[BoundedDatetime, BeforeValidator(_iso_datetime)]
 QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]
 """A boolean query parameter: `true` or `false`, nothing else."""
 
+_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def _json_number(value: object) -> object:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _JSON_NUMBER.fullmatch(value):
+        return float(value)
+    raise ValueError("must be a number written as in JSON (such as 0.25), nothing else")
+
+
+QueryNumber = Annotated[float, BeforeValidator(_json_number)]
+"""A number query parameter written as a JSON number: no `nan`, `inf`, `0x10` or `1_000`."""
+
 
 def rounded(digits: int) -> AfterValidator:
     """Keeps a number to the precision it is stored with (the column's scale), so 1e-300, which

@@ -29,15 +29,18 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
     literal_column,
     select,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.agreements.repository import associations_under_agreement
 from mentorat.associations.repository import serving
+from mentorat.matching.declines import remembered_declines
 from mentorat.matching.scoring import ChildArrays, MentorArrays
 from mentorat.models import Child, Mentor, Mentorship, Offer, PairExclusion, Proposal
 from mentorat.models.mentor import MENTOR_RECORD_FIELDS
@@ -293,6 +296,30 @@ def mentors_serving(departement_code: str) -> Select[Any]:
     )
 
 
+def _no_pairs() -> npt.NDArray[np.int32]:
+    return np.empty((0, 2), dtype=np.int32)
+
+
+def _index_pairs(
+    children: LoadedChildren, mentors: LoadedMentors, rows: Sequence[Any]
+) -> npt.NDArray[np.int32]:
+    """(child_id, mentor_id, ...) rows as (child_index, mentor_index) among the loaded ones."""
+    if not rows:
+        return _no_pairs()
+    pairs = np.stack(
+        [children.index_of([row[0] for row in rows]), mentors.index_of([row[1] for row in rows])],
+        axis=1,
+    )
+    return pairs[(pairs >= 0).all(axis=1)].astype(np.int32)
+
+
+def _exclusions_among(child_statement: Select[Any], mentor_statement: Select[Any]) -> Select[Any]:
+    return select(PairExclusion.child_id, PairExclusion.mentor_id).where(
+        PairExclusion.child_id.in_(child_statement.with_only_columns(Child.id)),
+        PairExclusion.mentor_id.in_(mentor_statement.with_only_columns(Mentor.id)),
+    )
+
+
 async def load_exclusions(
     session: AsyncSession,
     children: LoadedChildren,
@@ -302,21 +329,44 @@ async def load_exclusions(
 ) -> npt.NDArray[np.int32]:
     """Excluded (child_index, mentor_index) pairs among the loaded ones."""
     if not len(children) or not len(mentors):
-        return np.empty((0, 2), dtype=np.int32)
-    rows = (
-        await session.execute(
-            select(PairExclusion.child_id, PairExclusion.mentor_id).where(
-                PairExclusion.child_id.in_(child_statement.with_only_columns(Child.id)),
-                PairExclusion.mentor_id.in_(mentor_statement.with_only_columns(Mentor.id)),
-            )
-        )
-    ).all()
-    if not rows:
-        return np.empty((0, 2), dtype=np.int32)
-    pairs = np.stack(
-        [children.index_of([c for c, _ in rows]), mentors.index_of([m for _, m in rows])], axis=1
+        return _no_pairs()
+    rows = (await session.execute(_exclusions_among(child_statement, mentor_statement))).all()
+    return _index_pairs(children, mentors, rows)
+
+
+@dataclass(frozen=True)
+class RuledOutPairs:
+    """(child_index, mentor_index) pairs an educator excluded, and pairs declined recently."""
+
+    exclusions: npt.NDArray[np.int32]
+    declines: npt.NDArray[np.int32]
+
+
+async def load_ruled_out_pairs(
+    session: AsyncSession,
+    children: LoadedChildren,
+    mentors: LoadedMentors,
+    child_statement: Select[Any],
+    mentor_statement: Select[Any],
+    departement_code: str,
+    run_date: date,
+) -> RuledOutPairs:
+    """`load_exclusions`, and the pairs whose decline `departement_code` still remembers on
+    `run_date` (matching/declines.py), in one statement. The département's remembered
+    declines are read whole; those of children or mentors not loaded are dropped here."""
+    if not len(children) or not len(mentors):
+        return RuledOutPairs(_no_pairs(), _no_pairs())
+    excluded = _exclusions_among(child_statement, mentor_statement).add_columns(
+        literal(False).label("declined")
     )
-    return pairs[(pairs >= 0).all(axis=1)].astype(np.int32)
+    declined = remembered_declines(departement_code, run_date).with_only_columns(
+        Proposal.child_id, Proposal.mentor_id, literal(True).label("declined")
+    )
+    rows = (await session.execute(union_all(excluded, declined))).all()
+    return RuledOutPairs(
+        exclusions=_index_pairs(children, mentors, [row for row in rows if not row[2]]),
+        declines=_index_pairs(children, mentors, [row for row in rows if row[2]]),
+    )
 
 
 def id_in(column: Any, ids: Sequence[uuid.UUID]) -> Any:

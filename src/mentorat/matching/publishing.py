@@ -30,10 +30,11 @@ from mentorat.kit.repository import caller_conflict, flush, one_or_404
 from mentorat.matching.loading import (
     LoadedChildren,
     LoadedMentors,
+    RuledOutPairs,
     id_in,
     load_children,
-    load_exclusions,
     load_mentors,
+    load_ruled_out_pairs,
     mentors_serving,
 )
 from mentorat.matching.scoring import (
@@ -243,13 +244,20 @@ async def recheck(
     mentor_statement = mentors_serving(code).where(id_in(Mentor.id, mentor_ids))
     children = await load_children(session, child_statement, today)
     mentors = await load_mentors(session, mentor_statement, today, code)
-    exclusions = await load_exclusions(
-        session, children, mentors, child_statement, mentor_statement
+    ruled_out = await load_ruled_out_pairs(
+        session, children, mentors, child_statement, mentor_statement, code, today
     )
     weights = Weights(**run.weights)
     needed_slots = round(run.needed_hours * 2)
     pairs = await anyio.to_thread.run_sync(
-        lambda: score_pairs(children.arrays, mentors.arrays, weights, exclusions, needed_slots)
+        lambda: score_pairs(
+            children.arrays,
+            mentors.arrays,
+            weights,
+            ruled_out.exclusions,
+            needed_slots,
+            declines=ruled_out.declines,
+        )
     )
     held = await _children_held(session, child_ids)
 
@@ -269,7 +277,7 @@ async def recheck(
         elif child < 0:
             reason = REASON_CODES[Reason.CHILD_NOT_ELIGIBLE]
         elif position is None:
-            reason = _why_not(children, mentors, exclusions, weights, needed_slots, child, mentor)
+            reason = _why_not(children, mentors, ruled_out, weights, needed_slots, child, mentor)
             if reason == REASON_CODES[Reason.CHILD_NOT_ELIGIBLE] and proposal.child_id in held:
                 reason = CHILD_HELD_ELSEWHERE
         elif float(pairs.score[position]) < run.min_score:
@@ -317,10 +325,14 @@ def _refusal(proposal: Proposal, reason: str) -> Refusal:
     return Refusal(proposal.id, proposal.child_id, proposal.mentor_id, reason)
 
 
+def _among(pairs: npt.NDArray[np.int32], child: int, mentor: int) -> bool:
+    return bool(len(pairs)) and bool(np.any((pairs[:, 0] == child) & (pairs[:, 1] == mentor)))
+
+
 def _why_not(
     children: LoadedChildren,
     mentors: LoadedMentors,
-    exclusions: Any,
+    ruled_out: RuledOutPairs,
     weights: Weights,
     needed_slots: int,
     child: int,
@@ -331,15 +343,13 @@ def _why_not(
     one_mentor = MentorArrays(
         **{column.name: getattr(mentors.arrays, column.name)[[mentor]] for column in columns}
     )
-    excluded = bool(len(exclusions)) and bool(
-        np.any((exclusions[:, 0] == child) & (exclusions[:, 1] == mentor))
-    )
     pair: FeasiblePairs = score_pairs(
         children.arrays.take(np.array([child])),
         one_mentor,
         weights,
-        np.array([[0, 0]]) if excluded else None,
+        np.array([[0, 0]]) if _among(ruled_out.exclusions, child, mentor) else None,
         needed_slots,
+        declines=np.array([[0, 0]]) if _among(ruled_out.declines, child, mentor) else None,
     )
     return REASON_CODES[Reason(int(pair.primary_reason_counts[0].argmax()))]
 

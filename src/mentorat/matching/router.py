@@ -13,7 +13,9 @@ from mentorat.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from mentorat.kit.problems import problems
 from mentorat.kit.schemas import IsoDate
 from mentorat.kit.session import DbSession
-from mentorat.matching import exclusions, publishing, service
+from mentorat.matching import candidates, exclusions, publishing, service
+from mentorat.matching.candidates import CandidateParameters
+from mentorat.matching.dependencies import candidate_parameters
 from mentorat.matching.schemas import (
     CandidateList,
     Exclusion,
@@ -212,6 +214,7 @@ async def mentor_candidates(
     principal: ChildReader,
     child_id: uuid.UUID,
     snapshots: Annotated[MentorSnapshots, Depends(mentor_snapshots)],
+    parameters: Annotated[CandidateParameters, Depends(candidate_parameters)],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     run_date: Annotated[
         IsoDate | None,
@@ -222,10 +225,15 @@ async def mentor_candidates(
     ] = None,
 ) -> CandidateList:
     """Ranked feasible mentors with their explained scores, and how many mentors each hard
-    constraint ruled out."""
-    result = await service.mentor_candidates(
-        session, principal, child_id, limit=limit, run_date=run_date, snapshots=snapshots
-    )
+    constraint ruled out. `weights.goals`, `weights.distance`, `weights.availability`,
+    `min_score` and `needed_hours` preview the child's options under a run's parameters
+    (same names, bounds and defaults as `POST /v1/matching-runs`). Mentors whose pair the
+    child's département still remembers as declined come last, each with its decline.
+    Administrators, and the managers and educators of the child's département; audited."""
+    result = await candidates.mentor_candidates(
+        session, principal, child_id, limit=limit, run_date=run_date, snapshots=snapshots,
+        parameters=parameters,
+    )  # fmt: skip
     return CandidateList.model_validate(result)
 
 

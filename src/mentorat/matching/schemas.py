@@ -34,6 +34,7 @@ InfeasibleReason = Literal[
     "gender_preference_not_met",
     "language_preference_not_met",
     "pair_excluded",
+    "declined_recently",
     "too_far",
     "no_common_availability",
 ]
@@ -56,7 +57,8 @@ REASON_COUNTS = (
     "(mentor_inactive, no_agreement: the mentor's association has no agreement with the "
     "child's département in force on the run date, no_valid_honorability_check, "
     "no_capacity_left, child_not_eligible, gender_preference_not_met, "
-    "language_preference_not_met, pair_excluded, too_far, no_common_availability); "
+    "language_preference_not_met, pair_excluded, declined_recently: a proposal of the pair "
+    "was declined within the département's decline memory, too_far, no_common_availability); "
     "constraints that ruled out nobody are left out."
 )
 RUN_ID = "The run that proposed it; null for an educator's own proposal."
@@ -324,6 +326,33 @@ CANDIDATE_EXAMPLE = {
 }
 
 
+class RememberedDecline(ReadSchema):
+    """A proposal of the pair declined recently, which the child's département still
+    remembers (`decline_memory_months`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "proposal_id": "7a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d",
+                    "declined_at": "2026-10-02T14:12:00Z",
+                    "reason": "The mentor moves to Rennes in January.",
+                    "declined_by_name": "Nadia Perrin",
+                    "remembered_until": "2027-04-02",
+                }
+            ]
+        }
+    )
+
+    proposal_id: uuid.UUID = Field(description="The declined proposal.")
+    declined_at: datetime = Field(description="When it was declined (UTC).")
+    reason: str | None = Field(description="Why, as the side that declined wrote it.")
+    declined_by_name: str | None = Field(description="Name of whoever declined it.")
+    remembered_until: date = Field(
+        description="The first day the decline is no longer remembered (in the département)."
+    )
+
+
 class Candidate(ReadSchema):
     """A feasible mentor for the child, with the explained score."""
 
@@ -336,6 +365,12 @@ class Candidate(ReadSchema):
     commune: str = Field(description="The commune the mentor lives in.")
     score: Score = Field(description="The pair's score, 0 to 1 (4 decimals).")
     explanation: Explanation = Field(description="How the score is made up.")
+    declined: RememberedDecline | None = Field(
+        default=None,
+        description="Set when a proposal of the pair was declined recently: such mentors come "
+        "after all the others. Runs do not propose them until `remembered_until`; an "
+        "educator may (`repropose`).",
+    )
 
 
 class CandidateList(ReadSchema):
@@ -349,6 +384,8 @@ class CandidateList(ReadSchema):
                     "run_date": "2026-11-25",
                     "mentors_considered": 37,
                     "feasible": 12,
+                    "below_min_score": 0,
+                    "recently_declined": 0,
                     "excluded_by_reason": {"too_far": 19, "no_common_availability": 6},
                     "candidates": [CANDIDATE_EXAMPLE],
                 }
@@ -364,9 +401,19 @@ class CandidateList(ReadSchema):
         description="Mentors of the associations serving the child's département."
     )
     feasible: int = Field(description="How many of them no hard constraint ruled out.")
+    below_min_score: int = Field(
+        description="How many feasible mentors were left out for scoring below `min_score` "
+        "(0 without it)."
+    )
+    recently_declined: int = Field(
+        description="How many feasible mentors were declined recently for this child (listed "
+        "after all the others, each with its decline)."
+    )
     excluded_by_reason: dict[InfeasibleReason, int] = Field(description=REASON_COUNTS)
     candidates: list[Candidate] = Field(
-        description="The best feasible mentors, the highest score first (at most `limit`)."
+        description="The best feasible mentors at or above `min_score` (at most `limit`): "
+        "those not declined recently first, then the declined ones, each group the highest "
+        "score first."
     )
 
 

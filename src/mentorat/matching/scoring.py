@@ -46,8 +46,9 @@ class Reason(IntEnum):
     GENDER = 5
     LANGUAGE = 6
     EXCLUDED = 7
-    TOO_FAR = 8
-    NO_COMMON_AVAILABILITY = 9
+    DECLINED_RECENTLY = 8
+    TOO_FAR = 9
+    NO_COMMON_AVAILABILITY = 10
 
     @property
     def code(self) -> str:
@@ -63,6 +64,7 @@ REASON_CODES: dict[Reason, str] = {
     Reason.GENDER: "gender_preference_not_met",
     Reason.LANGUAGE: "language_preference_not_met",
     Reason.EXCLUDED: "pair_excluded",
+    Reason.DECLINED_RECENTLY: "declined_recently",
     Reason.TOO_FAR: "too_far",
     Reason.NO_COMMON_AVAILABILITY: "no_common_availability",
 }
@@ -466,6 +468,7 @@ class _Prepared:
     needed_slots: int
     chunk_pairs: int
     exclusion_keys: npt.NDArray[np.int64]  # sorted unique child * n_mentors + mentor
+    decline_keys: npt.NDArray[np.int64]  # the same, for pairs declined recently
     child_rows: npt.NDArray[np.intp]  # eligible children
     child_position: npt.NDArray[np.intp]  # [n_children]: index in child_rows (if eligible)
     mentor_cols: npt.NDArray[np.intp]  # usable (active, agreement, honorable, places left)
@@ -496,19 +499,23 @@ def score_pairs(
     needed_slots: int = 4,
     chunk_pairs: int = DEFAULT_CHUNK_PAIRS,
     prepared_mentors: PreparedMentors | None = None,
+    declines: npt.ArrayLike | None = None,
 ) -> FeasiblePairs:
     """Score every (child, mentor) pair; return the feasible ones and reason counts.
 
     `prepared_mentors`: `prepare_mentors(mentors)` computed once for many calls (optional).
+    `exclusions` and `declines`: [k, 2] (child, mentor) index pairs ruled out by an educator,
+    and declined recently (a pair may be in both; the exclusion then comes first).
 
     Hard constraints, in priority order, are the members of `Reason`. For each eligible child
     i and the usable mentors U (active, under agreement, honorable, capacity left), with G_i
     the mentors meeting the gender preference, GL_i those also meeting the language
-    preference, X_i the excluded mentors in GL_i, and R_i the mentors of GL_i not excluded and
-    within reach (radius, or both remote): the primary reason counts are |U|-|G_i|,
-    |G_i|-|GL_i|, |X_i|, |GL_i|-|X_i|-|R_i| and |R_i| - feasible_i. |G_i|, |GL_i| and |X_i|
-    need no pair enumeration; R_i is a subset of the geometric prefilter's candidates, so only
-    those are examined pair by pair.
+    preference, X_i the excluded mentors in GL_i, D_i the mentors of GL_i declined recently
+    and not excluded, and R_i the mentors of GL_i neither excluded nor declined and within
+    reach (radius, or both remote): the primary reason counts are |U|-|G_i|, |G_i|-|GL_i|,
+    |X_i|, |D_i|, |GL_i|-|X_i|-|D_i|-|R_i| and |R_i| - feasible_i. |G_i|, |GL_i|, |X_i| and
+    |D_i| need no pair enumeration; R_i is a subset of the geometric prefilter's candidates,
+    so only those are examined pair by pair.
     """
     weights = weights if weights is not None else Weights()
     if isinstance(needed_slots, bool) or not isinstance(needed_slots, int | np.integer):
@@ -519,8 +526,9 @@ def score_pairs(
         raise ValueError("chunk_pairs must be at least 1")
     n, m = len(children), len(mentors)
     prepared = _prepare(
-        children, mentors, weights, int(needed_slots), exclusions, chunk_pairs, prepared_mentors
-    )
+        children, mentors, weights, int(needed_slots), exclusions, declines, chunk_pairs,
+        prepared_mentors,
+    )  # fmt: skip
     counts, not_excluded = _reason_counts_without_pairs(prepared)
 
     chunks = _row_chunks(len(prepared.child_rows), len(prepared.mentor_cols), chunk_pairs)
@@ -559,19 +567,20 @@ _RESULT_DTYPES: dict[str, type] = {
 }
 
 
-def _normalise_exclusions(
-    exclusions: npt.ArrayLike | None, n: int, m: int
+def _pair_keys(
+    pairs_like: npt.ArrayLike | None, n: int, m: int, name: str
 ) -> npt.NDArray[np.int64]:
-    if exclusions is None:
+    """[k, 2] (child, mentor) index pairs as sorted unique keys child * m + mentor."""
+    if pairs_like is None:
         return np.empty(0, dtype=np.int64)
-    pairs = np.asarray(exclusions)
+    pairs = np.asarray(pairs_like)
     if pairs.size == 0:
         return np.empty(0, dtype=np.int64)
     if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
-        raise ValueError("exclusions must be an integer array of shape [k, 2]")
+        raise ValueError(f"{name} must be an integer array of shape [k, 2]")
     pairs = pairs.astype(np.int64)
     if np.any(pairs < 0) or np.any(pairs[:, 0] >= n) or np.any(pairs[:, 1] >= m):
-        raise ValueError("exclusions refer to a child or mentor index out of range")
+        raise ValueError(f"{name} refer to a child or mentor index out of range")
     return np.unique(pairs[:, 0] * m + pairs[:, 1])
 
 
@@ -615,6 +624,7 @@ def _prepare(
     weights: Weights,
     needed_slots: int,
     exclusions: npt.ArrayLike | None,
+    declines: npt.ArrayLike | None,
     chunk_pairs: int,
     prepared_mentors: PreparedMentors | None = None,
 ) -> _Prepared:
@@ -625,13 +635,18 @@ def _prepare(
     side = prepared_mentors
     child_rows = np.flatnonzero(children.eligible)
     child_sphere = _Sphere.of(children.lat, children.lon)
+    n, m = len(children), len(mentors)
+    exclusion_keys = _pair_keys(exclusions, n, m, "exclusions")
+    decline_keys = _pair_keys(declines, n, m, "declines")
     return _Prepared(
         children=children,
         mentors=mentors,
         weights=weights,
         needed_slots=needed_slots,
         chunk_pairs=chunk_pairs,
-        exclusion_keys=_normalise_exclusions(exclusions, len(children), len(mentors)),
+        exclusion_keys=exclusion_keys,
+        # An excluded pair counts as excluded only: the declines keep the others.
+        decline_keys=np.setdiff1d(decline_keys, exclusion_keys, assume_unique=True),
         child_rows=child_rows,
         child_position=np.cumsum(children.eligible) - 1,
         mentor_cols=side.cols,
@@ -674,11 +689,13 @@ def _reason_counts_without_pairs(
 
     rows = prepared.child_rows
     gender_ok, gender_language_ok = _preference_counts(prepared)
-    excluded = _excluded_counts(prepared)[rows]
+    excluded = _ruled_out_counts(prepared, prepared.exclusion_keys)[rows]
+    declined = _ruled_out_counts(prepared, prepared.decline_keys)[rows]
     counts[rows, Reason.GENDER] = n_usable - gender_ok
     counts[rows, Reason.LANGUAGE] = gender_ok - gender_language_ok
     counts[rows, Reason.EXCLUDED] = excluded
-    return counts, gender_language_ok - excluded
+    counts[rows, Reason.DECLINED_RECENTLY] = declined
+    return counts, gender_language_ok - excluded - declined
 
 
 def _gender_ok(preference: IntArray, gender: IntArray) -> BoolArray:
@@ -714,12 +731,13 @@ def _preference_counts(prepared: _Prepared) -> tuple[IntArray, IntArray]:
     return gender_ok, distinct_count[inverse.reshape(-1)]
 
 
-def _excluded_counts(prepared: _Prepared) -> npt.NDArray[np.int64]:
-    """|X_i|: exclusions on eligible children and usable mentors meeting both preferences."""
+def _ruled_out_counts(prepared: _Prepared, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """|X_i| (or |D_i|): pairs of `keys` on eligible children and usable mentors meeting
+    both preferences."""
     children, mentors = prepared.children, prepared.mentors
     m = len(mentors)
-    child = prepared.exclusion_keys // m
-    mentor = prepared.exclusion_keys % m
+    child = keys // m
+    mentor = keys % m
     usable = np.zeros(m, dtype=bool)
     usable[prepared.mentor_cols] = True
     keep = children.eligible[child] & usable[mentor]
@@ -750,11 +768,12 @@ def _candidates(prepared: _Prepared, rows: slice) -> tuple[IntArray, IntArray]:
     return prepared.child_rows[rows][local_row], prepared.mentor_cols[local_col]
 
 
-def _is_excluded(keys: npt.NDArray[np.int64], excluded: npt.NDArray[np.int64]) -> BoolArray:
-    if len(excluded) == 0:
+def _is_in(keys: npt.NDArray[np.int64], members: npt.NDArray[np.int64]) -> BoolArray:
+    """Whether each key is among `members` (sorted)."""
+    if len(members) == 0:
         return np.zeros(len(keys), dtype=bool)
-    position = np.minimum(np.searchsorted(excluded, keys), len(excluded) - 1)
-    return excluded[position] == keys
+    position = np.minimum(np.searchsorted(members, keys), len(members) - 1)
+    return members[position] == keys
 
 
 def _overlap_slots(prepared: _Prepared, child: IntArray, mentor: IntArray) -> IntArray:
@@ -766,12 +785,13 @@ def _overlap_slots(prepared: _Prepared, child: IntArray, mentor: IntArray) -> In
 
 
 def _allowed(prepared: _Prepared, child: IntArray, mentor: IntArray) -> tuple[IntArray, IntArray]:
-    """The pairs meeting the gender and language preferences and not excluded."""
+    """The pairs meeting the gender and language preferences, neither excluded nor declined."""
     children, mentors = prepared.children, prepared.mentors
     keep = _gender_ok(children.mentor_gender_preference[child], mentors.gender[mentor])
     keep &= _language_ok(children.languages[child], mentors.languages[mentor])
     keys = child.astype(np.int64) * len(mentors) + mentor
-    keep &= ~_is_excluded(keys, prepared.exclusion_keys)
+    keep &= ~_is_in(keys, prepared.exclusion_keys)
+    keep &= ~_is_in(keys, prepared.decline_keys)
     return child[keep], mentor[keep]
 
 

@@ -1,4 +1,4 @@
-"""Matching runs and candidates: load from PostgreSQL, score and solve off the event loop, write."""
+"""Matching runs: load from PostgreSQL, score and solve off the event loop, write."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.audit.service import record, record_child_reads
 from mentorat.auth.principal import Principal, Role
-from mentorat.children import repository as children_repository
 from mentorat.errors import InvalidInput, NotFound
 from mentorat.events.outbox import NewEvent, emit
 from mentorat.jobs.app import MATCHING_QUEUE, RUN_TASK, jobs_app
@@ -27,11 +26,11 @@ from mentorat.kit.db_errors import database_error, database_unavailable, query_c
 from mentorat.kit.pagination import paginate, paginate_rows
 from mentorat.kit.repository import flush, one_or_404
 from mentorat.matching.loading import (
+    RuledOutPairs,
     id_in,
     load_children,
-    load_children_with,
-    load_exclusions,
     load_mentors,
+    load_ruled_out_pairs,
     mentors_serving,
 )
 from mentorat.matching.schemas import RunCreate
@@ -39,10 +38,8 @@ from mentorat.matching.scoring import (
     REASON_CODES,
     Reason,
     Weights,
-    explanations_json,
     score_pairs,
 )
-from mentorat.matching.snapshots import MentorSnapshots, matching_version
 from mentorat.matching.solver import Solution, solve
 from mentorat.matching.writing import write_results
 from mentorat.metrics import observe_run_phases
@@ -52,7 +49,6 @@ from mentorat.models import (
     MatchingRun,
     MatchingRunUnmatched,
     Mentor,
-    PairExclusion,
     Proposal,
 )
 from mentorat.models.matching import ACTIVE_RUN_STATUSES
@@ -247,7 +243,7 @@ async def _execute(database: Database, run: MatchingRun, progress: ProgressCallb
         started = time.perf_counter()
         async with database.sessionmaker() as session:
             loaded = await _load_run_inputs(session, run)
-        children_ids, mentor_ids, children, mentors, exclusions, ineligible = loaded
+        children_ids, mentor_ids, children, mentors, ruled_out, ineligible = loaded
         timings["load"] = time.perf_counter() - started
         figures.update(
             children=len(children_ids), children_not_eligible=ineligible, mentors=len(mentor_ids)
@@ -258,7 +254,14 @@ async def _execute(database: Database, run: MatchingRun, progress: ProgressCallb
         weights = Weights(**run.weights)
         needed_slots = round(run.needed_hours * 2)
         pairs = await anyio.to_thread.run_sync(
-            lambda: score_pairs(children, mentors, weights, exclusions, needed_slots)
+            lambda: score_pairs(
+                children,
+                mentors,
+                weights,
+                ruled_out.exclusions,
+                needed_slots,
+                declines=ruled_out.declines,
+            )
         )
         timings["score"] = time.perf_counter() - started
         figures["feasible_pairs"] = len(pairs)
@@ -390,20 +393,31 @@ async def _load_run_inputs(session: AsyncSession, run: MatchingRun) -> tuple[Any
         mentor_statement = mentor_statement.where(id_in(Mentor.id, run.mentor_ids))
     all_children = await load_children(session, child_statement, run.run_date)
     mentors = await load_mentors(session, mentor_statement, run.run_date, run.departement_code)
-    exclusions = await load_exclusions(
-        session, all_children, mentors, child_statement, mentor_statement
-    )
+    ruled_out = await load_ruled_out_pairs(
+        session, all_children, mentors, child_statement, mentor_statement,
+        run.departement_code, run.run_date,
+    )  # fmt: skip
     # The waiting list is the eligible children; the others are counted, not matched.
     eligible = np.flatnonzero(all_children.arrays.eligible)
     children = all_children.arrays.take(eligible)
     position = np.full(len(all_children), -1, dtype=np.int64)
     position[eligible] = np.arange(len(eligible))
-    if len(exclusions):
-        exclusions = exclusions[position[exclusions[:, 0]] >= 0]
-        exclusions[:, 0] = position[exclusions[:, 0]]
+    ruled_out = RuledOutPairs(
+        exclusions=_among_waiting(ruled_out.exclusions, position),
+        declines=_among_waiting(ruled_out.declines, position),
+    )
     children_ids = [all_children.ids[i] for i in eligible]
     ineligible = len(all_children) - len(children_ids)
-    return children_ids, mentors.ids, children, mentors.arrays, exclusions, ineligible
+    return children_ids, mentors.ids, children, mentors.arrays, ruled_out, ineligible
+
+
+def _among_waiting(pairs: npt.NDArray[np.int32], position: npt.NDArray[np.int64]) -> Any:
+    """Pairs of the eligible children, renumbered by `position` (-1: not eligible)."""
+    if not len(pairs):
+        return pairs
+    kept = pairs[position[pairs[:, 0]] >= 0]
+    kept[:, 0] = position[kept[:, 0]]
+    return kept
 
 
 def _solution_figures(solution: Solution, n_children: int) -> dict[str, Any]:
@@ -487,78 +501,3 @@ async def list_unmatched(
         }
         for row in rows
     ], next_cursor
-
-
-# --------------------------------------------------------------------------- candidates
-
-
-async def mentor_candidates(
-    session: AsyncSession,
-    principal: Principal,
-    child_id: uuid.UUID,
-    *,
-    limit: int,
-    run_date: date | None = None,
-    snapshots: MentorSnapshots | None = None,
-) -> dict[str, Any]:
-    """The best feasible mentors for one child, explained, and why the others are out.
-
-    The mentors come from the process's snapshot of the département when its version is the
-    one read with the child (same statement), else from PostgreSQL.
-    """
-    child = await children_repository.get_scoped(session, principal, child_id)
-    code = child.departement_code
-    run_date = run_date or today_in(code)
-    excluded_ids = (
-        select(func.array_agg(PairExclusion.mentor_id))
-        .where(PairExclusion.child_id == child.id)
-        .scalar_subquery()
-    )
-    children, (version, excluded) = await load_children_with(
-        session,
-        select(Child).where(Child.id == child.id),
-        run_date,
-        [matching_version(code), excluded_ids],
-    )
-    snapshot = await (snapshots or MentorSnapshots()).get(
-        session, code, mentors_serving(code), run_date, int(version)
-    )
-    mentors = snapshot.mentors
-    exclusions = np.empty((0, 2), dtype=np.int32)
-    if excluded:
-        found = mentors.index_of(excluded)
-        found = found[found >= 0]
-        exclusions = np.stack([np.zeros(len(found), dtype=np.int64), found], axis=1)
-    pairs = score_pairs(
-        children.arrays, mentors.arrays, Weights(), exclusions, prepared_mentors=snapshot.prepared
-    )
-    # Best score first; equal scores in mentor-id order, so the answer is stable.
-    order = np.lexsort((pairs.mentor_index, -pairs.score))[:limit]
-    await record(
-        session, principal, "read", "child", [child.id],
-        departement_code=code, details={"via": "mentor-candidates"},
-    )  # fmt: skip
-    candidates = []
-    explanations = explanations_json(pairs, order)
-    for k, explanation in zip(order.tolist(), explanations, strict=True):
-        mentor = int(pairs.mentor_index[k])
-        details = snapshot.details[mentor]
-        candidates.append(
-            {
-                "mentor_id": mentors.id_at(mentor),
-                "first_name": details.first_name,
-                "last_name": details.last_name,
-                "association_id": details.association_id,
-                "commune": details.commune,
-                "score": float(pairs.score[k]),
-                "explanation": explanation,
-            }
-        )
-    return {
-        "child_id": child.id,
-        "run_date": run_date,
-        "mentors_considered": len(mentors),
-        "feasible": len(pairs),
-        "excluded_by_reason": reason_counts(pairs.primary_reason_counts[0]),
-        "candidates": candidates,
-    }

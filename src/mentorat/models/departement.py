@@ -5,6 +5,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mentorat.models.base import Base, TimestampMixin
 
+# How long a declined proposal may be remembered, in months (five years).
+MAX_DECLINE_MEMORY_MONTHS = 60
 # 01-19, 2A, 2B, 21-95, 971-976, and codes such as 69M for authorities that run the ASE on
 # their own territory.
 DEPARTEMENT_CODE_PATTERN = r"^(0[1-9]|1[0-9]|2[AB1-9]|[3-8][0-9]|9[0-5]|97[1-6]|[0-9]{2}M)$"
@@ -33,6 +35,10 @@ class Departement(TimestampMixin, Base):
             CheckConstraint(f"{name} BETWEEN 1 AND {MAX_ATTENTION_DAYS}", name=f"{name}_range")
             for name in ATTENTION_THRESHOLDS
         ),
+        CheckConstraint(
+            f"decline_memory_months BETWEEN 0 AND {MAX_DECLINE_MEMORY_MONTHS}",
+            name="decline_memory_months",
+        ),
     )
 
     code: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -58,6 +64,11 @@ class Departement(TimestampMixin, Base):
     )
     attention_pause_days: Mapped[int] = mapped_column(
         SmallInteger, nullable=False, server_default=text("90")
+    )
+    # Months after a decline during which runs leave the pair out and candidates list it last;
+    # 0: declines are not remembered.
+    decline_memory_months: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default=text("6")
     )
 
 

@@ -118,6 +118,20 @@ class Proposal(TimestampMixin, VersionedMixin, Base):
             "ix_proposal_mentor_pending", "mentor_id", postgresql_where=text("status = 'pending'")
         ),
         Index("ix_proposal_run", "run_id", "child_id"),
+        # A département's recent declines, and a pair's real proposals: is a decline still
+        # remembered (matching/declines.py)?
+        Index(
+            "ix_proposal_declined",
+            "departement_code",
+            "decided_at",
+            postgresql_where=text("status = 'declined'"),
+        ),
+        Index(
+            "ix_proposal_pair",
+            "child_id",
+            "mentor_id",
+            postgresql_where=text("status <> 'simulated'"),
+        ),
         UniqueConstraint("run_id", "child_id"),
     )
 

@@ -54,10 +54,15 @@ async def create_proposal(
     idempotent: IdempotencyDep,
 ) -> Response | Proposal:
     """The pair must be feasible (a 409 says which constraint rules it out). It holds the
-    child and one of the mentor's places until it is declined or becomes a mentorship."""
+    child and one of the mentor's places until it is declined or becomes a mentorship. A pair
+    whose last proposal was declined within the département's `decline_memory_months` is a 409
+    `recently-declined` (naming the decline's date and reason) unless `repropose` is true;
+    the re-proposal is audited."""
     if idempotent.replay is not None:
         return idempotent.replay
-    proposal = await service.create_proposal(session, principal, body.child_id, body.mentor_id)
+    proposal = await service.create_proposal(
+        session, principal, body.child_id, body.mentor_id, repropose=body.repropose
+    )
     view = await _one(session, principal, proposal)
     headers = {"Location": f"/v1/proposals/{view.id}", "ETag": etag_for(view.version)}
     return await respond(idempotent, response, view, status_code=201, headers=headers)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 from pydantic import ConfigDict, Field, model_validator
 
 from mentorat.kit.problems import Problem
-from mentorat.kit.schemas import ReadSchema, Schema, Score
+from mentorat.kit.schemas import Flag, ReadSchema, Schema, Score
 from mentorat.matching.schemas import Explanation, ProposalStatus
 
 
@@ -28,6 +28,12 @@ class ProposalCreate(Schema):
     child_id: uuid.UUID = Field(description="The child, in the caller's scope.")
     mentor_id: uuid.UUID = Field(
         description="The mentor, of an association serving the child's département."
+    )
+    repropose: Flag = Field(
+        default=False,
+        description="Propose the pair although a proposal of it was declined recently (within "
+        "the département's `decline_memory_months`); without it such a pair is a 409 "
+        "`recently-declined`. Audited.",
     )
 
 

@@ -17,11 +17,13 @@ from mentorat.errors import Conflict, Forbidden
 from mentorat.kit.clock import today_in
 from mentorat.kit.pagination import paginate_rows
 from mentorat.kit.repository import flush, one_or_404
+from mentorat.matching.declines import decline_from_row, remembered_declines
 from mentorat.matching.loading import id_in, load_children, load_exclusions, load_mentors
-from mentorat.matching.scoring import REASON_CODES, Reason, Weights, explanation_json, score_pairs
+from mentorat.matching.scoring import Reason, Weights, explanation_json, score_pairs
 from mentorat.mentors import repository as mentors_repository
 from mentorat.mentorships.service import create_from_proposal
 from mentorat.models import Child, Mentor, Mentorship, Proposal
+from mentorat.proposals.exceptions import RecentlyDeclined
 
 ENTITY = "proposal"
 EDUCATOR_SIDE = frozenset({Role.admin, Role.departement_manager, Role.educator})
@@ -101,23 +103,43 @@ async def list_proposals(
 
 
 async def create_proposal(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID, mentor_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    child_id: uuid.UUID,
+    mentor_id: uuid.UUID,
+    *,
+    repropose: bool = False,
 ) -> Proposal:
-    """An educator's own choice (e.g. among the candidates): validated by its author."""
+    """An educator's own choice (e.g. among the candidates): validated by its author. A pair
+    declined recently is proposed again only when `repropose` says so (audited)."""
     child = await children_repository.get_scoped(session, principal, child_id, for_update=True)
     mentor = await mentors_repository.get_scoped(session, principal, mentor_id)
+    code = child.departement_code
     child_statement = select(Child).where(Child.id == child.id)
     mentor_statement = select(Mentor).where(Mentor.id == mentor.id)
-    today = today_in(child.departement_code)
+    today = today_in(code)
     children = await load_children(session, child_statement, today)
-    mentors = await load_mentors(session, mentor_statement, today, child.departement_code)
+    mentors = await load_mentors(session, mentor_statement, today, code)
     exclusions = await load_exclusions(
         session, children, mentors, child_statement, mentor_statement
     )
-    pairs = score_pairs(children.arrays, mentors.arrays, Weights(), exclusions)
+    declined = (
+        await session.execute(
+            remembered_declines(code, today).where(
+                Proposal.child_id == child.id, Proposal.mentor_id == mentor.id
+            )
+        )
+    ).first()
+    decline = None if declined is None else decline_from_row(declined)
+    pairs = score_pairs(
+        children.arrays, mentors.arrays, Weights(), exclusions,
+        declines=[[0, 0]] if decline is not None and not repropose else None,
+    )  # fmt: skip
     if len(pairs) == 0:
-        reason = REASON_CODES[Reason(int(pairs.primary_reason_counts[0].argmax()))]
-        raise Conflict(f"This pair cannot be proposed: {reason}.", reason=reason)
+        reason = Reason(int(pairs.primary_reason_counts[0].argmax()))
+        if reason is Reason.DECLINED_RECENTLY and decline is not None:
+            raise RecentlyDeclined(decline, code)
+        raise Conflict(f"This pair cannot be proposed: {reason.code}.", reason=reason.code)
     now = datetime.now(UTC)
     proposal = Proposal(
         child_id=child.id,
@@ -133,8 +155,8 @@ async def create_proposal(
     session.add(proposal)
     await flush(session)
     await record(
-        session, principal, "create", ENTITY, [proposal.id],
-        departement_code=child.departement_code,
+        session, principal, "create", ENTITY, [proposal.id], departement_code=code,
+        details=None if decline is None else {"reproposes": str(decline.proposal_id)},
     )  # fmt: skip
     return proposal
 
