@@ -31,6 +31,7 @@ from mentorat.jobs.app import (
 )
 from mentorat.matching import service as matching
 from mentorat.models import MatchingRun
+from mentorat.reminders.daily import send_daily_reminders
 
 log = logging.getLogger(__name__)
 
@@ -138,3 +139,15 @@ async def purge_finished_jobs(context: JobContext, timestamp: int) -> None:
     await context.app.job_manager.delete_old_jobs(
         nb_hours=FINISHED_JOBS_KEPT_HOURS, include_cancelled=True, include_aborted=True
     )
+
+
+@jobs_app.periodic(cron="0 5 * * *", periodic_id="daily-reminders")
+@jobs_app.task(
+    name="reminders.daily", queue=DEFAULT_QUEUE, queueing_lock="reminders.daily", pass_context=True
+)
+async def daily_reminders(context: JobContext, timestamp: int) -> None:
+    """Daily at 05:00 UTC (before the working day in France): mentorships starting to need
+    attention, honorability checks expiring within 30 days and assessments due, each told
+    once (README, "Mentorships")."""
+    figures = await send_daily_reminders(database_of(context))
+    log.info("daily reminders sent", extra=figures.as_dict())
