@@ -43,6 +43,7 @@ from mentorat.settings import Settings, get_settings
 from mentorat.situation.router import router as situation_router
 from mentorat.tokens.router import principals_router
 from mentorat.tokens.router import router as tokens_router
+from mentorat.webhooks.router import router as webhooks_router
 
 IMPORT_PATHS = ("/v1/children/import", "/v1/mentors/import")
 API_DESCRIPTION = """
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         privacy_router,
         audit_router,
         reports_router,
+        webhooks_router,
         vocabulary_router.router,
     ):
         app.include_router(router)
