@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook
 
@@ -207,89 +207,103 @@ async def _deliver_endpoint(
     secret = secrets.decrypt(
         await secrets.encryption_key(session), endpoint.id, endpoint.secret_ciphertext
     )
+    sent: list[tuple[WebhookDelivery, Event, Outcome]] = []
     for delivery, event in rows:
         if delivery.next_attempt_at > now:
             break
         body = payload(event)
         headers = signed_headers(secret, str(event.id), body, datetime.now(UTC))
         outcome = await _post(client, endpoint.url, body, headers)
-        figures.attempts += 1
-        await _record(session, endpoint, delivery, event, outcome, now, rng, figures)
+        sent.append((delivery, event, outcome))
         if not outcome.ok:
             break
+    if sent:
+        await _record(session, endpoint, sent, now, rng, figures)
     return 1
 
 
 async def _record(
     session: AsyncSession,
     endpoint: WebhookEndpoint,
-    delivery: WebhookDelivery,
-    event: Event,
-    outcome: Outcome,
+    sent: list[tuple[WebhookDelivery, Event, Outcome]],
     now: datetime,
     rng: random.Random | None,
     figures: DeliveryFigures,
 ) -> None:
-    attempt = delivery.attempts + 1
-    next_attempt_at: datetime | None = None
-    if outcome.ok:
-        status, result = "succeeded", "succeeded"
-        figures.succeeded += 1
-    elif attempt >= MAX_ATTEMPTS:
-        status, result = "failed", "failed"
-        figures.failed += 1
-    else:
-        status, result = "pending", "retrying"
-        next_attempt_at = now + retry_wait(attempt, rng)
-        figures.retrying += 1
-    values: dict[str, Any] = {"attempts": attempt, "status": status}
-    if next_attempt_at is not None:
-        values["next_attempt_at"] = next_attempt_at
-    if status != "pending":
-        values["completed_at"] = now
-    await session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(**values)
-    )
-    session.add(
-        WebhookAttempt(
-            delivery_id=delivery.id,
-            endpoint_id=endpoint.id,
-            event_id=event.id,
-            event_type=event.type,
-            attempt=attempt,
-            attempted_at=now,
-            status_code=outcome.status_code,
-            duration_ms=outcome.duration_ms,
-            error=outcome.error,
-            outcome=result,
-            next_attempt_at=next_attempt_at,
+    """The batch's results in three statements, whatever its size: its deliveries, their
+    attempts in the log, and the endpoint's health."""
+    deliveries: list[dict[str, Any]] = []
+    attempts: list[dict[str, Any]] = []
+    for delivery, event, outcome in sent:
+        attempt = delivery.attempts + 1
+        next_attempt_at: datetime | None = None
+        if outcome.ok:
+            status, result = "succeeded", "succeeded"
+            figures.succeeded += 1
+        elif attempt >= MAX_ATTEMPTS:
+            status, result = "failed", "failed"
+            figures.failed += 1
+        else:
+            status, result = "pending", "retrying"
+            next_attempt_at = now + retry_wait(attempt, rng)
+            figures.retrying += 1
+        figures.attempts += 1
+        deliveries.append(
+            {
+                "id": delivery.id,
+                "attempts": attempt,
+                "status": status,
+                "next_attempt_at": next_attempt_at or delivery.next_attempt_at,
+                "completed_at": None if status == "pending" else now,
+            }
         )
-    )
-    await _update_endpoint(session, endpoint, outcome, now, figures)
-    await session.flush()
+        attempts.append(
+            {
+                "delivery_id": delivery.id,
+                "endpoint_id": endpoint.id,
+                "event_id": event.id,
+                "event_type": event.type,
+                "attempt": attempt,
+                "attempted_at": now,
+                "status_code": outcome.status_code,
+                "duration_ms": outcome.duration_ms,
+                "error": outcome.error,
+                "outcome": result,
+                "next_attempt_at": next_attempt_at,
+            }
+        )
+    await session.execute(update(WebhookDelivery), deliveries)
+    await session.execute(insert(WebhookAttempt), attempts)
+    any_success = any(outcome.ok for _, _, outcome in sent)
+    await _update_endpoint(session, endpoint, sent[-1][2].ok, any_success, now, figures)
 
 
 async def _update_endpoint(
     session: AsyncSession,
     endpoint: WebhookEndpoint,
-    outcome: Outcome,
+    last_ok: bool,
+    any_success: bool,
     now: datetime,
     figures: DeliveryFigures,
 ) -> None:
     """The endpoint's health, written without bumping its version (its ETag changes only
     when someone, or the automatic turning off, changes it)."""
-    keep = {"updated_at": WebhookEndpoint.updated_at}
-    if outcome.ok:
+    values: dict[str, Any] = {"updated_at": WebhookEndpoint.updated_at}
+    if any_success:
+        values["last_success_at"] = now
+    if last_ok:
         await session.execute(
             update(WebhookEndpoint)
             .where(WebhookEndpoint.id == endpoint.id)
-            .values(failing_since=None, last_success_at=now, **keep)
+            .values(failing_since=None, **values)
         )
         return
+    # The batch ended on a failure: the streak starts now after a success, else goes on.
+    streak_start = now if any_success else func.coalesce(WebhookEndpoint.failing_since, now)
     failing_since = await session.scalar(
         update(WebhookEndpoint)
         .where(WebhookEndpoint.id == endpoint.id)
-        .values(failing_since=func.coalesce(WebhookEndpoint.failing_since, now), **keep)
+        .values(failing_since=streak_start, **values)
         .returning(WebhookEndpoint.failing_since)
     )
     if failing_since is None or failing_since > now - DISABLE_AFTER:
