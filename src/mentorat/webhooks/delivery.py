@@ -19,6 +19,7 @@ deliveries in event order. Per endpoint:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
@@ -48,7 +49,13 @@ JITTER = 0.25
 MAX_ATTEMPTS = 8
 DISABLE_AFTER = timedelta(days=5)
 BATCH = 100
+# A batch holds its endpoint's row lock: it stops sending after this long (the rest goes at
+# the next pass).
+BATCH_SECONDS = 30.0
+PARALLEL_ENDPOINTS = 8
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# However slowly a receiver trickles its answer.
+ATTEMPT_SECONDS = 15.0
 USER_AGENT = "mentorat-webhooks/1"
 ERROR_MAX = 300
 
@@ -119,10 +126,13 @@ def signed_headers(secret: str, message_id: str, body: str, at: datetime) -> dic
 async def _post(client: httpx.AsyncClient, url: str, body: str, headers: dict[str, str]) -> Outcome:
     started = time.perf_counter()
     try:
-        request = client.build_request("POST", url, content=body.encode(), headers=headers)
-        # The answer's body is never read: a receiver says yes or no with its status.
-        response = await client.send(request, stream=True)
-        await response.aclose()
+        async with asyncio.timeout(ATTEMPT_SECONDS):
+            request = client.build_request("POST", url, content=body.encode(), headers=headers)
+            # The answer's body is never read: a receiver says yes or no with its status.
+            response = await client.send(request, stream=True)
+            await response.aclose()
+    except TimeoutError:
+        return Outcome(None, f"no answer within {ATTEMPT_SECONDS:.0f} s", _elapsed_ms(started))
     except httpx.HTTPError as error:
         message = f"{type(error).__name__}: {error}".strip()
         return Outcome(None, message[:ERROR_MAX], _elapsed_ms(started))
@@ -168,14 +178,19 @@ async def deliver_due(
     endpoint_ids = await _due_endpoints(database, now)
     if not endpoint_ids:
         return figures
+    # Endpoints are independent: a slow one does not hold up the others. On a test's
+    # connection every session shares one connection, so they go one at a time there.
+    places = asyncio.Semaphore(1 if database.connection is not None else PARALLEL_ENDPOINTS)
+
+    async def one(endpoint_id: uuid.UUID) -> None:
+        async with places, database.sessionmaker() as session:
+            figures.endpoints += await _deliver_endpoint(
+                session, client, endpoint_id, now, rng, batch, figures
+            )
+            await session.commit()
+
     async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
-        for endpoint_id in endpoint_ids:
-            async with database.sessionmaker() as session:
-                sent = await _deliver_endpoint(
-                    session, client, endpoint_id, now, rng, batch, figures
-                )
-                await session.commit()
-            figures.endpoints += sent
+        await asyncio.gather(*(one(endpoint_id) for endpoint_id in endpoint_ids))
     return figures
 
 
@@ -208,8 +223,9 @@ async def _deliver_endpoint(
         await secrets.encryption_key(session), endpoint.id, endpoint.secret_ciphertext
     )
     sent: list[tuple[WebhookDelivery, Event, Outcome]] = []
+    started = time.monotonic()
     for delivery, event in rows:
-        if delivery.next_attempt_at > now:
+        if delivery.next_attempt_at > now or time.monotonic() - started > BATCH_SECONDS:
             break
         body = payload(event)
         headers = signed_headers(secret, str(event.id), body, datetime.now(UTC))
