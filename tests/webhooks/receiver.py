@@ -46,6 +46,8 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer, threading.Thread]:
     receiver_box: dict[str, Receiver] = {}
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver would
+
         def do_POST(self) -> None:
             receiver = receiver_box["receiver"]
             length = int(self.headers.get("content-length", "0"))

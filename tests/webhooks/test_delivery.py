@@ -4,8 +4,11 @@ and only of the events the endpoint's owner may see."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import TextClause, text
@@ -20,6 +23,7 @@ from tests.mentorships.support import new_child, new_mentor, propose
 from tests.webhooks.receiver import Receiver, standard_signature_valid
 from tests.webhooks.support import bodies, register, rows, scalar
 
+README = Path(__file__).resolve().parents[2] / "README.md"
 MINUTE = 60
 # The documented schedule, written out: 1 min, then 4 times longer each time, at most 8 h.
 NOMINAL_WAITS_S = [min(MINUTE * 4**n, 8 * 3600) for n in range(MAX_ATTEMPTS - 1)]
@@ -411,3 +415,25 @@ class TestScope:
         assert await scalar(session, "SELECT count(*) FROM webhook_delivery") == 0
         figures = await deliver_due(database)
         assert figures.attempts == 0 and receiver.received == []
+
+
+class TestReadme:
+    async def test_the_readmes_verification_accepts_a_delivery_and_refuses_a_tampered_one(
+        self,
+        client: httpx.AsyncClient,
+        database: Database,
+        actors: Actors,
+        receiver: Receiver,
+    ) -> None:
+        readme = README.read_text()
+        (snippet,) = re.findall(r"```python\n(import base64.*?def verify.*?)```", readme, re.S)
+        namespace: dict[str, Any] = {}
+        exec(snippet, namespace)
+        verify = namespace["verify"]
+
+        webhook = await register(client, actors.manager_53, receiver.url)
+        await _test_event(client, actors.manager_53, webhook["id"])
+        await deliver_due(database)
+        (request,) = receiver.received
+        assert verify(webhook["secret"], request.headers, request.body) is True
+        assert verify(webhook["secret"], request.headers, request.body + b" ") is False
