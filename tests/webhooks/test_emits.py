@@ -199,3 +199,30 @@ class TestRolledBack:
         assert await _events(session, mentorship_id) == []
         response = await client.get(f"/v1/mentorships/{mentorship_id}", headers=actors.educator_53)
         assert response.json()["state"] == "accepted"
+
+
+class TestPurge:
+    async def test_a_purged_childs_events_and_their_unsent_deliveries_are_gone(
+        self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
+    ) -> None:
+        await register(client, actors.admin, "https://ase.example.fr/hooks")
+        child = await new_child(session)
+        response = await propose(client, actors.educator_53, child.id, actors.mentor_a1.id)
+        mentor = await new_mentor(session, actors.association_a)
+        other = await propose(client, actors.educator_53, actors.child_53.id, mentor.id)
+        assert response.status_code == other.status_code == 201
+        assert await scalar(session, "SELECT count(*) FROM webhook_delivery") == 2
+
+        response = await client.delete(f"/v1/children/{child.id}/purge", headers=actors.admin)
+        assert response.status_code == 204, response.text
+
+        assert (
+            await scalar(
+                session, "SELECT count(*) FROM event WHERE data::text LIKE :id", id=f"%{child.id}%"
+            )
+            == 0
+        )
+        remaining = await rows(
+            session, "SELECT e.data FROM webhook_delivery d JOIN event e ON e.id = d.event_id"
+        )
+        assert [row["data"]["child_id"] for row in remaining] == [str(actors.child_53.id)]
