@@ -202,7 +202,7 @@ class TestRolledBack:
 
 
 class TestPurge:
-    async def test_a_purged_childs_events_and_their_unsent_deliveries_are_gone(
+    async def test_a_purged_childs_events_and_their_deliveries_are_gone(
         self, client: httpx.AsyncClient, session: AsyncSession, actors: Actors
     ) -> None:
         await register(client, actors.admin, "https://ase.example.fr/hooks")

@@ -79,7 +79,7 @@ async def forget_stored_answers(
 
 async def forget_events(session: AsyncSession, subject_ids: Sequence[uuid.UUID]) -> int:
     """Delete the outbox events about any of `subject_ids` (their entity, or the child or
-    mentor their data names), with the webhook deliveries of them not yet sent; the number
+    mentor their data names), with their webhook deliveries and log; the number
     deleted. Rare (a purge), so a scan of the outbox is acceptable."""
     result = await session.execute(
         text(
