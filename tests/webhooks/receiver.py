@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import sys
 import threading
 import time
 from collections import deque
@@ -42,6 +43,15 @@ class Receiver:
             self.received.append(request)
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client closing a kept-alive connection is not an error worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def start_receiver() -> tuple[Receiver, ThreadingHTTPServer, threading.Thread]:
     receiver_box: dict[str, Receiver] = {}
 
@@ -68,7 +78,7 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer, threading.Thread]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = QuietServer(("127.0.0.1", 0), Handler)
     host, port = server.server_address[:2]
     receiver = Receiver(url=f"http://{host}:{port}")
     receiver_box["receiver"] = receiver
