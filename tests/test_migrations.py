@@ -82,7 +82,7 @@ async def _leftovers(url: URL) -> dict[str, set[str]]:
 def _not_the_queue(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """The job queue's tables are procrastinate's (migration 0013), not described by models."""
+    """The job queue's tables are procrastinate's (migration 0016), not described by models."""
     table = obj if type_ == "table" else getattr(obj, "table", None)
     table_name = getattr(table, "name", name) or ""
     return not table_name.startswith("procrastinate_")

@@ -1,6 +1,6 @@
 """Why a mentorship needs attention, backfilled meetings and the daily reminders already sent.
 
-Revision ID: 0017
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-25 19:00:00
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0017"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

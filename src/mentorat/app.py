@@ -43,6 +43,7 @@ from mentorat.settings import Settings, get_settings
 from mentorat.situation.router import router as situation_router
 from mentorat.tokens.router import principals_router
 from mentorat.tokens.router import router as tokens_router
+from mentorat.webhooks.router import router as webhooks_router
 
 IMPORT_PATHS = ("/v1/children/import", "/v1/mentors/import")
 API_DESCRIPTION = """
@@ -132,6 +133,7 @@ def create_app(
         privacy_router,
         audit_router,
         reports_router,
+        webhooks_router,
         vocabulary_router.router,
     ):
         app.include_router(router)

@@ -139,6 +139,12 @@ class Settings(BaseSettings):
             )
         return self
 
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="Accept plain http:// webhook URLs on any host (otherwise https only, "
+        "http for loopback hosts).",
+    )
+
     # Personal data lifetime (README, "Personal data").
     idempotency_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="How long an Idempotency-Key answer is kept."

@@ -22,6 +22,7 @@ from mentorat.kit.text import like_prefix
 from mentorat.models import Child, Departement
 from mentorat.privacy.subjects import (
     child_subject_ids,
+    forget_events,
     forget_run_inputs,
     forget_stored_answers,
 )
@@ -172,13 +173,15 @@ async def delete_child(
 async def purge_child(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> None:
     """Hard delete, e.g. on a data-protection request (admins): the child and everything about
     them (offers, proposals and run results, exclusions, mentorships with their events,
-    objectives, revisions and meetings, stored idempotent answers). The audit trail stays,
-    with bare ids."""
+    objectives, revisions and meetings, stored idempotent answers, the events told about
+    them). The audit trail stays, with bare ids."""
     child = await repository.get_scoped(
         session, principal, child_id, for_update=True, include_deleted=True
     )
     departement_code = child.departement_code
-    await forget_stored_answers(session, await child_subject_ids(session, child.id))
+    subject_ids = await child_subject_ids(session, child.id)
+    await forget_stored_answers(session, subject_ids)
+    await forget_events(session, subject_ids)
     await forget_run_inputs(session, child_id=child.id)
     await session.delete(child)  # the rest goes by ON DELETE CASCADE
     await flush(session)

@@ -12,6 +12,7 @@ sessions of that Database like the API does. A periodic task adds
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 
@@ -32,6 +33,7 @@ from mentorat.jobs.app import (
 from mentorat.matching import service as matching
 from mentorat.models import MatchingRun
 from mentorat.reminders.daily import send_daily_reminders
+from mentorat.webhooks.delivery import deliver_due
 
 log = logging.getLogger(__name__)
 
@@ -151,3 +153,18 @@ async def daily_reminders(context: JobContext, timestamp: int) -> None:
     once (README, "Mentorships")."""
     figures = await send_daily_reminders(database_of(context))
     log.info("daily reminders sent", extra=figures.as_dict())
+
+
+@jobs_app.periodic(cron="* * * * *", periodic_id="webhook-delivery")
+@jobs_app.task(
+    name="webhooks.deliver",
+    queue=DEFAULT_QUEUE,
+    queueing_lock="webhooks.deliver",
+    pass_context=True,
+)
+async def deliver_webhooks(context: JobContext, timestamp: int) -> None:
+    """Every minute: the webhook deliveries due (new events, retries whose time came), signed
+    and sent in each endpoint's event order (README, "Webhooks")."""
+    figures = await deliver_due(database_of(context))
+    if figures.attempts:
+        log.info("webhook deliveries sent", extra=dataclasses.asdict(figures))

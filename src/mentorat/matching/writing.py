@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.matching.explanation_text import explanation_texts
@@ -133,9 +133,12 @@ def proposals_created(run_id: uuid.UUID, proposal_ids: list[uuid.UUID] | None = 
     """One INSERT ... SELECT: a `proposal.created` event per pending proposal of the run (or
     those of `proposal_ids` only: a publication), in the département's scope and the mentor's
     association's."""
+    # The shape of every proposal event (proposals/events.py).
     data = func.jsonb_build_object(
-        *("run_id", Proposal.run_id, "child_id", Proposal.child_id),
-        *("mentor_id", Proposal.mentor_id, "status", Proposal.status, "score", Proposal.score),
+        *("proposal_id", Proposal.id, "run_id", Proposal.run_id, "child_id", Proposal.child_id),
+        *("mentor_id", Proposal.mentor_id, "association_id", Mentor.association_id),
+        *("departement_code", Proposal.departement_code, "status", Proposal.status),
+        *("mentorship_id", null()),
     )
     source = (
         select(

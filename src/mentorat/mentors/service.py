@@ -20,6 +20,7 @@ from mentorat.mentors.schemas import MentorCreate, MentorUpdate
 from mentorat.models import Mentor
 from mentorat.models import Principal as PrincipalRow
 from mentorat.privacy.subjects import (
+    forget_events,
     forget_run_inputs,
     forget_stored_answers,
     mentor_subject_ids,
@@ -138,17 +139,17 @@ async def delete_mentor(
 async def purge_mentor(session: AsyncSession, principal: Principal, mentor_id: uuid.UUID) -> None:
     """Hard delete (admins): the mentor, their principals and tokens, proposals, exclusions,
     mentorships with everything in them, stored idempotent answers naming them or given to
-    them. The audit trail stays, with bare ids: the name copied into the events of the
-    mentor's own principals is replaced."""
+    them, the events told about them. The audit trail stays, with bare ids: the name copied
+    into the events of the mentor's own principals is replaced."""
     mentor = await repository.get_scoped(
         session, principal, mentor_id, for_update=True, include_deleted=True
     )
     principal_ids = list(
         await session.scalars(select(PrincipalRow.id).where(PrincipalRow.mentor_id == mentor.id))
     )
-    await forget_stored_answers(
-        session, await mentor_subject_ids(session, mentor.id), principal_ids
-    )
+    subject_ids = await mentor_subject_ids(session, mentor.id)
+    await forget_stored_answers(session, subject_ids, principal_ids)
+    await forget_events(session, subject_ids)
     await forget_run_inputs(session, mentor_id=mentor.id)
     await pseudonymise_principals(session, principal_ids)
     await session.delete(mentor)  # the rest goes by ON DELETE CASCADE

@@ -20,6 +20,7 @@ from mentorat.kit.repository import flush
 from mentorat.matching.loading import id_in
 from mentorat.mentorships import repository
 from mentorat.mentorships.attention import with_attention
+from mentorat.mentorships.events import emit_mentorship_event
 from mentorat.mentorships.exceptions import IndividualAgreementRequired
 from mentorat.models import (
     Child,
@@ -126,7 +127,8 @@ async def apply_transition(
         raise InvalidInput("Only ending takes a reason.", field=("body", "reason"))
     now = datetime.now(UTC)
     mentorship.state = to
-    if to == "active" and mentorship.started_at is None:
+    starts = to == "active" and mentorship.started_at is None
+    if starts:
         mentorship.started_at = now
     if to == "ended":
         mentorship.end_reason, mentorship.ended_at = reason, now
@@ -139,6 +141,10 @@ async def apply_transition(
         departement_code=mentorship.departement_code,
         details={"from": current, "to": to, "reason": reason},
     )  # fmt: skip
+    if starts:
+        await emit_mentorship_event(session, "mentorship.started", mentorship)
+    elif to == "ended":
+        await emit_mentorship_event(session, "mentorship.ended", mentorship)
     return mentorship
 
 

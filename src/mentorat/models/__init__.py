@@ -20,6 +20,7 @@ from mentorat.models.mentorship import (
     Offer,
 )
 from mentorat.models.server_secret import ServerSecret
+from mentorat.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "EVENT_TYPES",
@@ -52,5 +53,8 @@ __all__ = [
     "Proposal",
     "ReminderSent",
     "ServerSecret",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "association_departement",
 ]

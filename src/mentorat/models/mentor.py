@@ -88,7 +88,7 @@ class Mentor(MatchingProfileMixin, TimestampMixin, VersionedMixin, Base):
             postgresql_where="deleted_at IS NULL",
         ),
         Index("ix_mentor_page", "created_at", "id"),
-        # Room on each page for the recount of places_held to be a HOT update (migration 0018).
+        # Room on each page for the recount of places_held to be a HOT update (migration 0015).
         {"postgresql_with": {"fillfactor": 80}},
     )
 

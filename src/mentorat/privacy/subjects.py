@@ -77,6 +77,21 @@ async def forget_stored_answers(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def forget_events(session: AsyncSession, subject_ids: Sequence[uuid.UUID]) -> int:
+    """Delete the outbox events about any of `subject_ids` (their entity, or the child or
+    mentor their data names), with their webhook deliveries and log; the number
+    deleted. Rare (a purge), so a scan of the outbox is acceptable."""
+    result = await session.execute(
+        text(
+            "DELETE FROM event WHERE entity_id = ANY(CAST(:ids AS uuid[]))"
+            " OR data->>'child_id' = ANY(CAST(:texts AS text[]))"
+            " OR data->>'mentor_id' = ANY(CAST(:texts AS text[]))"
+        ),
+        {"ids": list(subject_ids), "texts": [str(value) for value in subject_ids]},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def forget_run_inputs(
     session: AsyncSession, *, child_id: uuid.UUID | None = None, mentor_id: uuid.UUID | None = None
 ) -> None:

@@ -23,6 +23,7 @@ from mentorat.matching.scoring import Reason, Weights, explanation_json, score_p
 from mentorat.mentors import repository as mentors_repository
 from mentorat.mentorships.service import create_from_proposal
 from mentorat.models import Child, Mentor, Mentorship, Proposal
+from mentorat.proposals.events import emit_proposal_event
 from mentorat.proposals.exceptions import RecentlyDeclined
 
 ENTITY = "proposal"
@@ -158,6 +159,7 @@ async def create_proposal(
         session, principal, "create", ENTITY, [proposal.id], departement_code=code,
         details=None if decline is None else {"reproposes": str(decline.proposal_id)},
     )  # fmt: skip
+    await emit_proposal_event(session, "proposal.created", proposal)
     return proposal
 
 
@@ -189,7 +191,9 @@ async def validate(
     proposal.validated_at, proposal.validated_by_name = datetime.now(UTC), principal.name
     await flush(session)
     await _audit(session, principal, proposal, "validated")
-    return proposal, await _finish_if_agreed(session, principal, proposal)
+    mentorship = await _finish_if_agreed(session, principal, proposal)
+    await emit_proposal_event(session, "proposal.validated", proposal, mentorship)
+    return proposal, mentorship
 
 
 async def accept(
@@ -204,7 +208,9 @@ async def accept(
     proposal.mentor_accepted_by_name = principal.name
     await flush(session)
     await _audit(session, principal, proposal, "accepted by mentor side")
-    return proposal, await _finish_if_agreed(session, principal, proposal)
+    mentorship = await _finish_if_agreed(session, principal, proposal)
+    await emit_proposal_event(session, "proposal.accepted", proposal, mentorship)
+    return proposal, mentorship
 
 
 async def decline(
@@ -216,6 +222,7 @@ async def decline(
     proposal.decline_reason, proposal.declined_by_name = reason, principal.name
     await flush(session)
     await _audit(session, principal, proposal, "declined")
+    await emit_proposal_event(session, "proposal.declined", proposal)
     return proposal
 
 

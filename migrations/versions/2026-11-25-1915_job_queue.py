@@ -1,8 +1,8 @@
 """The job queue (procrastinate 3.10.0's schema) and the attempt of a matching run.
 
-Revision ID: 0013
-Revises: 0018
-Create Date: 2026-11-25 19:00:00
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-11-25 19:15:00
 
 The queue's schema is the one procrastinate 3.10.0 ships (`procrastinate/sql/schema.sql`),
 vendored in `migrations/procrastinate/schema-3.10.0.sql` so that this revision builds the same
@@ -20,8 +20,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0018"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """Publishing a dry run: who published its proposals and when, on the run and on each proposal.
 
 Revision ID: 0014
-Revises: 0017
-Create Date: 2026-11-25 19:00:00
+Revises: 0013
+Create Date: 2026-11-25 19:05:00
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0014"
-down_revision: str | None = "0017"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

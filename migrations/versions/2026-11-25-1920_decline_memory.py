@@ -1,9 +1,9 @@
 """A declined proposal is remembered: the département's decline memory, in months, and an index
 to find a pair's proposals.
 
-Revision ID: 0015
-Revises: 0013
-Create Date: 2026-11-25 19:00:00
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-11-25 19:20:00
 
 `departement.decline_memory_months` (default 6, 0 turns the memory off): how long after a
 decline runs leave the pair out and candidates list it last. What happened to the pair's real
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0013"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

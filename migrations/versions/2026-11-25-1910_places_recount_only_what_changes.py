@@ -1,9 +1,9 @@
 """Places held are recounted only for the mentors a change can concern, and written only where
 the count moved.
 
-Revision ID: 0018
+Revision ID: 0015
 Revises: 0014
-Create Date: 2026-11-25 19:40:00
+Create Date: 2026-11-25 19:10:00
 
 Before, every statement on `proposal` recounted every mentor it touched, and rewrote each of
 their rows even when the count was the same: a dry run's simulated proposals (which hold no
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018"
+revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
