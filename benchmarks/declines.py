@@ -36,15 +36,15 @@ from pathlib import Path
 import httpx
 import numpy as np
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.matching_db import DEPARTEMENT, load
+from benchmarks.scratch import scratch_database
 from mentorat.app import create_app
 from mentorat.auth.principal import Principal, Role
 from mentorat.kit.clock import today_in
-from mentorat.kit.db import Database, async_url, upgrade
+from mentorat.kit.db import Database
 from mentorat.matching import service
 from mentorat.matching.loading import (
     load_children,
@@ -58,7 +58,6 @@ from mentorat.models import Child, Departement, Mentor, Proposal
 from mentorat.settings import Settings
 from mentorat.tokens.schemas import TokenCreate
 from mentorat.tokens.service import create_token
-from tests.conftest import _server_url, create_database, drop_database
 
 EXPLANATION = {
     "score": 0.5,
@@ -229,15 +228,7 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
 
-    server = _server_url()
-    server_url = next(server)
-    name = f"mentorat_bench_{uuid.uuid4().hex[:8]}"
-    url = await create_database(server_url, name)
-    try:
-        await asyncio.to_thread(upgrade, url)
-        engine = create_async_engine(async_url(url), pool_size=5)
-        database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
-        settings = Settings(database_url=url.render_as_string(hide_password=False))
+    async with scratch_database() as (database, settings):
         print(f"load average at start: {os.getloadavg()}")
         await load(database, args.size, args.size, args.seed)
         await dry_runs(database, args.dry_runs)
@@ -263,10 +254,6 @@ async def main() -> None:
                 f"({flagged} declined mentors flagged per round)"
             )
         print(f"\nload average at end: {os.getloadavg()}")
-        await engine.dispose()
-    finally:
-        await drop_database(server_url, name)
-        next(server, None)
 
 
 if __name__ == "__main__":

@@ -21,20 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.matching_db import DEPARTEMENT, load
+from benchmarks.scratch import scratch_database
 from mentorat.app import create_app
 from mentorat.auth.principal import Principal, Role
-from mentorat.kit.db import Database, async_url, upgrade
+from mentorat.kit.db import Database
 from mentorat.matching import service
 from mentorat.matching.schemas import RunCreate
-from mentorat.settings import Settings
 from mentorat.tokens.schemas import TokenCreate
 from mentorat.tokens.service import create_token
-from tests.conftest import _server_url, create_database, drop_database
 
 
 async def dry_run(database: Database) -> tuple[uuid.UUID, dict[str, Any]]:
@@ -76,15 +74,7 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    server = _server_url()
-    server_url = next(server)
-    name = f"mentorat_bench_{uuid.uuid4().hex[:8]}"
-    url = await create_database(server_url, name)
-    try:
-        await asyncio.to_thread(upgrade, url)
-        engine = create_async_engine(async_url(url), pool_size=5)
-        database = Database(engine, async_sessionmaker(engine, expire_on_commit=False))
-        settings = Settings(database_url=url.render_as_string(hide_password=False))
+    async with scratch_database() as (database, settings):
         await load(database, args.run_size, args.run_size, args.seed)
         run_id, figures = await dry_run(database)
         print(
@@ -122,10 +112,6 @@ async def main() -> None:
                 f"POST /v1/proposals/bulk: {outcome['succeeded']} validations in {seconds:.2f} s"
                 f" ({seconds / max(len(actions), 1) * 1000:.1f} ms each)"
             )
-        await engine.dispose()
-    finally:
-        await drop_database(server_url, name)
-        next(server, None)
 
 
 if __name__ == "__main__":
