@@ -18,7 +18,6 @@ from mentorat.kit.clock import today_in
 from mentorat.matching.declines import child_declines_json, parse_child_declines
 from mentorat.matching.loading import load_children_with, mentors_serving
 from mentorat.matching.scoring import Weights, explanations_json, score_pairs
-from mentorat.matching.service import reason_counts
 from mentorat.matching.snapshots import MentorSnapshots, matching_version
 from mentorat.models import Child, PairExclusion
 
@@ -129,6 +128,6 @@ async def mentor_candidates(
         "feasible": len(pairs),
         "below_min_score": int(len(pairs) - len(positions)),
         "recently_declined": int(np.count_nonzero(is_declined)),
-        "excluded_by_reason": reason_counts(pairs.primary_reason_counts[0]),
+        "excluded_by_reason": pairs.excluded_by_reason(0),
         "candidates": candidates,
     }

@@ -263,7 +263,7 @@ async def recheck(
 
     child_index = children.index_of([proposal.child_id for proposal in proposals])
     mentor_index = mentors.index_of([proposal.mentor_id for proposal in proposals])
-    positions = _positions(pairs, child_index, mentor_index).tolist()
+    positions = pairs.positions(child_index, mentor_index).tolist()
     refusals: list[Refusal] = []
     possible: list[tuple[float, uuid.UUID, Proposal, int]] = []
     mentor_at: dict[uuid.UUID, int] = {}
@@ -307,20 +307,6 @@ async def recheck(
     return rescored, refusals
 
 
-def _positions(
-    pairs: FeasiblePairs, child: npt.NDArray[np.int64], mentor: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    """Each (child, mentor)'s position among the feasible pairs (sorted by child, then
-    mentor), or -1 when the pair is not feasible or either is not loaded."""
-    keys = pairs.child_index.astype(np.int64) * pairs.n_mentors + pairs.mentor_index
-    wanted = child * pairs.n_mentors + mentor
-    found = np.searchsorted(keys, wanted).clip(0, max(len(keys) - 1, 0))
-    hit = (child >= 0) & (mentor >= 0) & (len(keys) > 0)
-    if len(keys):
-        hit &= keys[found] == wanted
-    return np.where(hit, found, -1)
-
-
 def _refusal(proposal: Proposal, reason: str) -> Refusal:
     return Refusal(proposal.id, proposal.child_id, proposal.mentor_id, reason)
 
@@ -351,7 +337,7 @@ def _why_not(
         needed_slots,
         declines=np.array([[0, 0]]) if _among(ruled_out.declines, child, mentor) else None,
     )
-    return REASON_CODES[Reason(int(pair.primary_reason_counts[0].argmax()))]
+    return pair.primary_reason(0).code
 
 
 async def _children_held(session: AsyncSession, child_ids: list[uuid.UUID]) -> set[uuid.UUID]:

@@ -266,6 +266,28 @@ class FeasiblePairs:
             return k
         return None
 
+    def positions(self, child: npt.ArrayLike, mentor: npt.ArrayLike) -> npt.NDArray[np.intp]:
+        """Positions of many pairs at once; -1 for a pair that is not feasible (or whose child
+        or mentor index is negative: not loaded)."""
+        child = np.asarray(child, dtype=np.int64)
+        mentor = np.asarray(mentor, dtype=np.int64)
+        keys = self.child_index.astype(np.int64) * self.n_mentors + self.mentor_index
+        wanted = child * self.n_mentors + mentor
+        found = np.searchsorted(keys, wanted)
+        hit = (child >= 0) & (mentor >= 0) & (found < len(keys))
+        hit[hit] = keys[found[hit]] == wanted[hit]
+        return np.where(hit, found, -1)
+
+    def primary_reason(self, child: int) -> Reason:
+        """The reason that rules out most of this child's infeasible mentors (for a single
+        pair: why it is infeasible)."""
+        return Reason(int(self.primary_reason_counts[child].argmax()))
+
+    def excluded_by_reason(self, child: int) -> dict[str, int]:
+        """How many mentors each hard constraint ruled out first for this child."""
+        counts = self.primary_reason_counts[child]
+        return {REASON_CODES[Reason(r)]: int(c) for r, c in enumerate(counts) if c}
+
     def details(self, positions: npt.ArrayLike) -> PairDetails:
         """Components and details of the pairs at these positions."""
         at = np.asarray(positions, dtype=np.intp)

@@ -35,8 +35,6 @@ from mentorat.matching.loading import (
 )
 from mentorat.matching.schemas import RunCreate
 from mentorat.matching.scoring import (
-    REASON_CODES,
-    Reason,
     Weights,
     score_pairs,
 )
@@ -434,10 +432,6 @@ def _solution_figures(solution: Solution, n_children: int) -> dict[str, Any]:
         "total_score": round(solution.total_score, 6),
         "mean_score": round(solution.total_score / matched, 6) if matched else None,
     }
-
-
-def reason_counts(counts: npt.NDArray[np.int64]) -> dict[str, int]:
-    return {REASON_CODES[Reason(r)]: int(c) for r, c in enumerate(counts) if c}
 
 
 # --------------------------------------------------------------------------- results

@@ -16,13 +16,12 @@ from typing import Any
 
 import asyncpg
 import numpy as np
-import numpy.typing as npt
 from sqlalchemy import func, insert, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorat.matching.explanation_text import explanation_texts
 from mentorat.matching.loading import id_in
-from mentorat.matching.scoring import REASON_CODES, FeasiblePairs, Reason
+from mentorat.matching.scoring import FeasiblePairs
 from mentorat.matching.solver import Solution
 from mentorat.models import Event, MatchingRun, MatchingRunUnmatched, Mentor, Proposal
 
@@ -58,7 +57,7 @@ async def write_results(
     a `proposal.created` event for each pending proposal (a dry run's are simulated: none)."""
     connection = await driver_connection(session)
     status = "simulated" if run.dry_run else "pending"
-    positions = pair_positions(pairs, solution.child_index, solution.mentor_index)
+    positions = pairs.positions(solution.child_index, solution.mentor_index)
     await connection.copy_records_to_table(
         Proposal.__tablename__,
         columns=PROPOSAL_COLUMNS,
@@ -98,15 +97,6 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     return driver
 
 
-def pair_positions(
-    pairs: FeasiblePairs, child: npt.NDArray[Any], mentor: npt.NDArray[Any]
-) -> npt.NDArray[np.intp]:
-    """Where each (child, mentor) pair is among the feasible pairs (sorted by child, mentor)."""
-    keys = pairs.child_index.astype(np.int64) * pairs.n_mentors + pairs.mentor_index
-    wanted = child.astype(np.int64) * pairs.n_mentors + mentor
-    return np.searchsorted(keys, wanted)  # type: ignore[no-any-return]
-
-
 def unmatched_records(
     run_id: uuid.UUID, children_ids: list[uuid.UUID], pairs: FeasiblePairs, solution: Solution
 ) -> list[tuple[Any, ...]]:
@@ -115,7 +105,6 @@ def unmatched_records(
     feasible = np.bincount(pairs.child_index, minlength=pairs.n_children)
     best = np.full(pairs.n_children, -1.0, dtype=np.float32)
     np.maximum.at(best, pairs.child_index, pairs.score)
-    counts = pairs.primary_reason_counts
     return [
         (
             run_id,
@@ -123,7 +112,7 @@ def unmatched_records(
             reason,
             int(feasible[child]),
             float(best[child]) if feasible[child] else None,
-            json.dumps({REASON_CODES[Reason(r)]: int(c) for r, c in enumerate(counts[child]) if c}),
+            json.dumps(pairs.excluded_by_reason(child)),
         )
         for child, reason in solution.unmatched_reasons().items()
     ]

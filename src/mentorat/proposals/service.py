@@ -137,7 +137,7 @@ async def create_proposal(
         declines=[[0, 0]] if decline is not None and not repropose else None,
     )  # fmt: skip
     if len(pairs) == 0:
-        reason = Reason(int(pairs.primary_reason_counts[0].argmax()))
+        reason = pairs.primary_reason(0)
         if reason is Reason.DECLINED_RECENTLY and decline is not None:
             raise RecentlyDeclined(decline, code)
         raise Conflict(f"This pair cannot be proposed: {reason.code}.", reason=reason.code)
