@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorat.models import EVENT_TYPES, Event
+from mentorat.models import EVENT_TYPES, Event, Mentor
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +46,27 @@ async def emit(session: AsyncSession, events: Sequence[NewEvent]) -> None:
             for event in events
         ],
     )
+
+
+async def emit_about_pair(
+    session: AsyncSession,
+    event_type: str,
+    *,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    departement_code: str,
+    mentor_id: uuid.UUID,
+    data: dict[str, Any],
+) -> None:
+    """One event about a child-mentor pair (a proposal, a mentorship): in the département's
+    scope and the mentor's association's, both named in `data` too."""
+    association_id = await session.scalar(
+        select(Mentor.association_id).where(Mentor.id == mentor_id)
+    )
+    data = {
+        **data,
+        "association_id": str(association_id) if association_id is not None else None,
+        "departement_code": departement_code,
+    }
+    event = NewEvent(event_type, entity_type, entity_id, departement_code, association_id, data)
+    await emit(session, [event])
