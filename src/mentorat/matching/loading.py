@@ -369,6 +369,32 @@ async def load_ruled_out_pairs(
     )
 
 
+@dataclass(frozen=True)
+class MatchingInputs:
+    """What scoring needs of some children and mentors on a day."""
+
+    children: LoadedChildren
+    mentors: LoadedMentors
+    ruled_out: RuledOutPairs
+
+
+async def load_matching_inputs(
+    session: AsyncSession,
+    child_statement: Select[Any],
+    mentor_statement: Select[Any],
+    departement_code: str,
+    day: date,
+) -> MatchingInputs:
+    """The children and mentors of these statements as arrays, as of `day` in
+    `departement_code`, and the pairs among them ruled out (exclusions, remembered declines)."""
+    children = await load_children(session, child_statement, day)
+    mentors = await load_mentors(session, mentor_statement, day, departement_code)
+    ruled_out = await load_ruled_out_pairs(
+        session, children, mentors, child_statement, mentor_statement, departement_code, day
+    )
+    return MatchingInputs(children, mentors, ruled_out)
+
+
 def id_in(column: Any, ids: Sequence[uuid.UUID]) -> Any:
     """column = ANY(:ids) with one array parameter, however many ids."""
     return column == any_(bindparam(None, list(ids), type_=ARRAY(UUID(as_uuid=True))))

@@ -32,9 +32,7 @@ from mentorat.matching.loading import (
     LoadedMentors,
     RuledOutPairs,
     id_in,
-    load_children,
-    load_mentors,
-    load_ruled_out_pairs,
+    load_matching_inputs,
     mentors_serving,
 )
 from mentorat.matching.scoring import (
@@ -242,11 +240,8 @@ async def recheck(
         Child.departement_code == code, id_in(Child.id, child_ids)
     )
     mentor_statement = mentors_serving(code).where(id_in(Mentor.id, mentor_ids))
-    children = await load_children(session, child_statement, today)
-    mentors = await load_mentors(session, mentor_statement, today, code)
-    ruled_out = await load_ruled_out_pairs(
-        session, children, mentors, child_statement, mentor_statement, code, today
-    )
+    inputs = await load_matching_inputs(session, child_statement, mentor_statement, code, today)
+    children, mentors, ruled_out = inputs.children, inputs.mentors, inputs.ruled_out
     weights = Weights(**run.weights)
     needed_slots = round(run.needed_hours * 2)
     pairs = await anyio.to_thread.run_sync(

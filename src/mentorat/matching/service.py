@@ -28,9 +28,7 @@ from mentorat.kit.repository import flush, one_or_404
 from mentorat.matching.loading import (
     RuledOutPairs,
     id_in,
-    load_children,
-    load_mentors,
-    load_ruled_out_pairs,
+    load_matching_inputs,
     mentors_serving,
 )
 from mentorat.matching.schemas import RunCreate
@@ -389,12 +387,10 @@ async def _load_run_inputs(session: AsyncSession, run: MatchingRun) -> tuple[Any
     mentor_statement = mentors_serving(run.departement_code)
     if run.mentor_ids:
         mentor_statement = mentor_statement.where(id_in(Mentor.id, run.mentor_ids))
-    all_children = await load_children(session, child_statement, run.run_date)
-    mentors = await load_mentors(session, mentor_statement, run.run_date, run.departement_code)
-    ruled_out = await load_ruled_out_pairs(
-        session, all_children, mentors, child_statement, mentor_statement,
-        run.departement_code, run.run_date,
-    )  # fmt: skip
+    inputs = await load_matching_inputs(
+        session, child_statement, mentor_statement, run.departement_code, run.run_date
+    )
+    all_children, mentors, ruled_out = inputs.children, inputs.mentors, inputs.ruled_out
     # The waiting list is the eligible children; the others are counted, not matched.
     eligible = np.flatnonzero(all_children.arrays.eligible)
     children = all_children.arrays.take(eligible)
